@@ -1,0 +1,9 @@
+from .checkpoint_io import (AtomicLocalBackend, install_checkpoint_io,
+                            safe_torch_load)
+from .dist import cpu_distributed_setup
+from .setup_env import register_all_modules
+
+__all__ = [
+    'AtomicLocalBackend', 'install_checkpoint_io', 'safe_torch_load',
+    'cpu_distributed_setup', 'register_all_modules'
+]

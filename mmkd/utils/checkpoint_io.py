@@ -1,0 +1,123 @@
+"""Safe, atomic checkpoint I/O for mmengine runs.
+
+Two things mmengine 0.10.7 gets wrong with torch >= 2.6:
+
+* ``load_from_local`` calls ``torch.load`` without ``weights_only``.  torch now
+  defaults it to True, and mmengine's own checkpoints hold a
+  ``HistoryBuffer`` (message hub), numpy arrays and -- through
+  ``HistoryBuffer.__getstate__`` -- references to its statistics functions,
+  pickled as ``builtins.getattr(HistoryBuffer, 'mean')``.  So ``--resume`` and
+  ``load_from`` fail.  Turning ``weights_only`` off would let any checkpoint
+  run code.  Instead we keep ``weights_only=True`` and allow, for the duration
+  of one load, exactly the globals an mmengine checkpoint needs; ``getattr`` is
+  replaced by a function that only resolves HistoryBuffer's statistics methods.
+* ``LocalBackend.put`` writes in place, so a run killed while saving leaves a
+  truncated checkpoint (and ``last_checkpoint`` pointing at it).  We write to a
+  temporary file in the same directory and ``os.replace`` it.
+
+Call :func:`install_checkpoint_io` once (``register_all_modules`` does).
+"""
+import os
+import os.path as osp
+import pickle
+import tempfile
+
+import numpy as np
+import torch
+from mmengine.fileio.backends import LocalBackend, register_backend
+from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+
+
+def _history_buffer_getattr(obj, name):
+    """Stand-in for ``builtins.getattr`` while unpickling: only resolves the
+    statistics methods that ``HistoryBuffer.__getstate__`` pickles."""
+    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+        return getattr(obj, name)
+    if obj is HistoryBuffer and name in ('min', 'max', 'current', 'mean'):
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'checkpoint asks for getattr({obj!r}, {name!r}); mmkd only allows '
+        'HistoryBuffer statistics methods in a weights-only load')
+
+
+def _numpy_safe_globals():
+    names = [np.ndarray, np.dtype, bytes]
+    core = getattr(np, '_core', None) or np.core
+    names += [core.multiarray._reconstruct, core.multiarray.scalar]
+    # numpy >= 1.25 pickles dtypes as instances of numpy.dtypes.*DType
+    dtypes = getattr(np, 'dtypes', None)
+    if dtypes is not None:
+        names += [getattr(dtypes, n) for n in dir(dtypes)
+                  if n.endswith('DType') and isinstance(getattr(dtypes, n),
+                                                        type)]
+    return names
+
+
+def checkpoint_safe_globals():
+    """The globals an mmengine checkpoint may reference, for ``safe_globals``."""
+    return [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr')
+            ] + _numpy_safe_globals()
+
+
+def safe_torch_load(filename, map_location=None):
+    """``torch.load(weights_only=True)`` that accepts mmengine checkpoints.
+
+    Raises a ``RuntimeError`` naming the file when it needs anything else.
+    """
+    try:
+        with torch.serialization.safe_globals(checkpoint_safe_globals()):
+            return torch.load(filename, map_location=map_location,
+                              weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise RuntimeError(
+            f'{filename}: refused to load: it is not a weights-only '
+            f'checkpoint ({str(e).splitlines()[0]}). If you trust this file, '
+            'load it yourself with torch.load(weights_only=False) and save '
+            'its state_dict.') from e
+
+
+def _load_from_local(filename, map_location):
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename}: checkpoint not found')
+    return safe_torch_load(filename, map_location=map_location)
+
+
+class AtomicLocalBackend(LocalBackend):
+    """Local file backend whose writes are atomic (temp file + rename)."""
+
+    def put(self, obj, filepath):
+        filepath = str(filepath)
+        dirname = osp.dirname(osp.abspath(filepath))
+        os.makedirs(dirname, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dirname,
+                                   prefix='.' + osp.basename(filepath),
+                                   suffix='.tmp')
+        try:
+            with os.fdopen(fd, 'wb') as f:
+                f.write(obj)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, filepath)
+        except BaseException:
+            if osp.exists(tmp):
+                os.remove(tmp)
+            raise
+
+    def put_text(self, obj, filepath, encoding='utf-8'):
+        self.put(obj.encode(encoding), filepath)
+
+
+_installed = False
+
+
+def install_checkpoint_io():
+    """Route mmengine's local checkpoint loads and writes through mmkd."""
+    global _installed
+    if _installed:
+        return
+    CheckpointLoader.register_scheme(prefixes='', loader=_load_from_local,
+                                     force=True)
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+    _installed = True

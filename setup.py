@@ -1,0 +1,31 @@
+import os.path as osp
+
+from setuptools import find_packages, setup
+
+
+def read_requirements(path='requirements/runtime.txt'):
+    here = osp.dirname(osp.abspath(__file__))
+    with open(osp.join(here, path)) as f:
+        lines = (line.split('#')[0].strip() for line in f)
+        return [line for line in lines if line and not line.startswith('-')]
+
+
+version = {}
+with open(osp.join(osp.dirname(osp.abspath(__file__)), 'mmkd',
+                   'version.py')) as f:
+    exec(f.read(), version)
+
+setup(
+    name='mmkd',
+    version=version['__version__'],
+    description='Semi-supervised detection and segmentation with knowledge '
+    'distillation, on OpenMMLab',
+    long_description=open('README.md').read() if osp.exists('README.md')
+    else '',
+    long_description_content_type='text/markdown',
+    packages=find_packages(exclude=('configs', 'tools', 'tests', 'data')),
+    python_requires='>=3.9',
+    install_requires=read_requirements(),
+    extras_require=dict(tests=read_requirements('requirements/tests.txt')),
+    license='Apache License 2.0',
+    zip_safe=False)

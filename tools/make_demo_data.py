@@ -1,0 +1,463 @@
+"""Generate mmkd's demo data sets (deterministic, a few minutes on 2 cores).
+
+Writes, under ``--out`` (default ``data/``), in the real formats so the real
+loaders run on them:
+
+* ``coco_demo/``: COCO instances JSON (boxes, RLE instance masks) of textured
+  shapes in clutter, train/val, plus semi-supervised splits at 1, 5 and 10 %
+  (``annotations/semi_anns/instances_train2017.{fold}@{percent}[-unlabeled]
+  .json``); the unlabelled JSON carries no annotations, the hidden ground
+  truth is in ``…-unlabeled.gt.json``.
+* ``cityscapes_demo/``: ``leftImg8bit/{train,val}/<city>/…_leftImg8bit.png``
+  and ``gtFine/…_gtFine_labelTrainIds.png`` (19 train ids, 255 ignore) of
+  street-like scenes, split lists for 1/16, 1/8 and 1/4 labelled.
+* ``cbct_demo/``: NIfTI volumes with anisotropic spacing, HU-like intensities,
+  teeth along a jaw arc with noise and metal streaks, binary (or tooth-type)
+  labels; labelled/unlabelled/val lists.
+
+Usage::
+
+    python tools/make_demo_data.py [--out data] [--only coco cityscapes cbct]
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import cv2
+import numpy as np
+from mmengine.utils import track_iter_progress
+
+from mmkd.datasets.coco_split import write_splits
+
+# --------------------------------------------------------------------------
+# shared texture helpers
+
+
+def smooth_noise(rng, h, w, scale, channels=1):
+    """Low-frequency noise in [0, 1] (bilinear upsampling of a coarse grid)."""
+    gh, gw = max(2, h // scale), max(2, w // scale)
+    coarse = rng.random((gh, gw, channels)).astype(np.float32)
+    out = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+    return np.clip(out.reshape(h, w, channels), 0, 1)
+
+
+def textured_background(rng, h, w):
+    base = rng.uniform(40, 200, size=3)
+    tex = smooth_noise(rng, h, w, int(rng.integers(8, 40)), 3)
+    img = base + (tex - 0.5) * rng.uniform(40, 120)
+    if rng.random() < 0.5:  # stripes / grid
+        period = rng.uniform(6, 20)
+        angle = rng.uniform(0, np.pi)
+        yy, xx = np.mgrid[0:h, 0:w]
+        s = np.sin((xx * np.cos(angle) + yy * np.sin(angle)) / period * 2 *
+                   np.pi)
+        img += s[..., None] * rng.uniform(5, 25)
+    img += rng.normal(0, 6, size=img.shape)
+    return img
+
+
+def fill_pattern(rng, h, w, colour):
+    """Object fill: solid, striped, or speckled, around ``colour``."""
+    kind = rng.integers(3)
+    fill = np.ones((h, w, 3), np.float32) * colour
+    if kind == 1:
+        period = rng.uniform(3, 8)
+        yy, xx = np.mgrid[0:h, 0:w]
+        fill += (np.sin((xx + yy) / period * np.pi)[..., None] *
+                 rng.uniform(15, 40))
+    elif kind == 2:
+        fill += rng.normal(0, rng.uniform(10, 30), size=(h, w, 3))
+    return fill
+
+
+# --------------------------------------------------------------------------
+# COCO-format shapes
+
+COCO_CLASSES = ('circle', 'triangle', 'rectangle', 'star')
+
+
+def _shape_mask(rng, cls, h, w, cx, cy, size):
+    """Rasterise one shape of class ``cls`` centred at (cx, cy)."""
+    mask = np.zeros((h, w), np.uint8)
+    aspect = rng.uniform(0.6, 1.6)
+    sx, sy = size * np.sqrt(aspect), size / np.sqrt(aspect)
+    angle = rng.uniform(0, 360)
+    if cls == 'circle':  # ellipses of varied aspect
+        cv2.ellipse(mask, (int(cx), int(cy)), (int(sx / 2), int(sy / 2)),
+                    angle, 0, 360, 1, -1)
+    else:
+        if cls == 'triangle':
+            t = np.array([90, 210, 330]) + rng.uniform(-15, 15, 3)
+            pts = np.stack([np.cos(np.deg2rad(t)), -np.sin(np.deg2rad(t))], 1)
+            pts *= 0.6
+        elif cls == 'rectangle':
+            pts = np.array([[-.5, -.5], [.5, -.5], [.5, .5], [-.5, .5]])
+        else:  # star, 5 points
+            t = np.deg2rad(np.arange(10) * 36 + 90)
+            r = np.where(np.arange(10) % 2 == 0, 0.6, 0.6 * rng.uniform(.35,
+                                                                        .5))
+            pts = np.stack([r * np.cos(t), -r * np.sin(t)], 1)
+        pts = pts * np.array([sx, sy])
+        a = np.deg2rad(angle if cls != 'rectangle' else rng.uniform(-20, 20))
+        rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+        pts = pts @ rot.T + np.array([cx, cy])
+        cv2.fillPoly(mask, [np.round(pts).astype(np.int32)], 1)
+    return mask.astype(bool)
+
+
+def make_coco_image(rng, size=160):
+    """One image and its instance list (visible masks after occlusion)."""
+    from pycocotools import mask as mask_utils
+    h = w = size
+    img = textured_background(rng, h, w)
+    # clutter: unannotated blobs and lines of random colours
+    for _ in range(rng.integers(2, 7)):
+        colour = rng.uniform(0, 255, 3)
+        if rng.random() < 0.5:
+            p1, p2 = rng.integers(0, size, 2), rng.integers(0, size, 2)
+            cv2.line(img, tuple(int(v) for v in p1), tuple(int(v) for v in p2),
+                     colour.tolist(), int(rng.integers(1, 4)))
+        else:
+            c = rng.integers(0, size, 2)
+            cv2.ellipse(img, (int(c[0]), int(c[1])),
+                        (int(rng.integers(2, 8)), int(rng.integers(6, 20))),
+                        float(rng.uniform(0, 180)), 0, 360, colour.tolist(),
+                        -1)
+    n = int(rng.integers(1, 8))
+    ids = np.zeros((h, w), np.int32)
+    objs = []
+    for k in range(1, n + 1):
+        cls = int(rng.integers(len(COCO_CLASSES)))
+        obj_size = float(np.exp(rng.uniform(np.log(12), np.log(70))))
+        cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+        m = _shape_mask(rng, COCO_CLASSES[cls], h, w, cx, cy, obj_size)
+        if m.sum() < 30:
+            continue
+        colour = rng.uniform(0, 255, 3)
+        fill = fill_pattern(rng, h, w, colour)
+        img[m] = fill[m]
+        ids[m] = k
+        objs.append((k, cls, int(m.sum())))
+    img = np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
+    anns = []
+    for k, cls, full_area in objs:
+        vis = ids == k
+        area = int(vis.sum())
+        if area < 20 or area < 0.35 * full_area:
+            continue  # mostly hidden: not annotated, as in COCO
+        ys, xs = np.nonzero(vis)
+        x0, y0, x1, y1 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
+        rle = mask_utils.encode(np.asfortranarray(vis.astype(np.uint8)))
+        rle['counts'] = rle['counts'].decode('ascii')
+        anns.append(dict(category_id=cls + 1, iscrowd=0, area=area,
+                         bbox=[int(x0), int(y0), int(x1 - x0), int(y1 - y0)],
+                         segmentation=rle))
+    return img, anns
+
+
+def make_coco(out, rng, n_train, n_val, size, percents, folds):
+    root = osp.join(out, 'coco_demo')
+    os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
+    categories = [dict(id=i + 1, name=c, supercategory='shape')
+                  for i, c in enumerate(COCO_CLASSES)]
+    ann_id = 1
+    for split, n in (('train2017', n_train), ('val2017', n_val)):
+        os.makedirs(osp.join(root, split), exist_ok=True)
+        images, annotations = [], []
+        print(f'coco_demo/{split}: {n} images')
+        for i in track_iter_progress(list(range(n))):
+            img, anns = make_coco_image(rng, size)
+            image_id = i + 1 if split == 'train2017' else 100000 + i + 1
+            name = f'{image_id:012d}.jpg'
+            cv2.imwrite(osp.join(root, split, name), img,
+                        [cv2.IMWRITE_JPEG_QUALITY, 92])
+            images.append(dict(id=image_id, file_name=name, height=size,
+                               width=size))
+            for a in anns:
+                a.update(id=ann_id, image_id=image_id)
+                ann_id += 1
+                annotations.append(a)
+        with open(osp.join(root, 'annotations', f'instances_{split}.json'),
+                  'w') as f:
+            json.dump(dict(images=images, annotations=annotations,
+                           categories=categories), f)
+    # semi-supervised splits, with the project's own split tool
+    write_splits(osp.join(root, 'annotations', 'instances_train2017.json'),
+                 osp.join(root, 'annotations', 'semi_anns'), percents, folds,
+                 seed=1, keep_hidden_gt=True)
+
+
+# --------------------------------------------------------------------------
+# Cityscapes-layout street scenes
+
+CITYSCAPES_CLASSES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole',
+                      'traffic light', 'traffic sign', 'vegetation',
+                      'terrain', 'sky', 'person', 'rider', 'car', 'truck',
+                      'bus', 'train', 'motorcycle', 'bicycle')
+# a typical colour per class; each image jitters them (lighting, noise)
+_CLASS_RGB = np.array(
+    [[128, 64, 128], [232, 35, 244], [70, 70, 70], [156, 102, 102],
+     [153, 153, 190], [153, 153, 153], [30, 170, 250], [0, 220, 220],
+     [35, 142, 107], [152, 251, 152], [180, 130, 70], [60, 20, 220],
+     [0, 0, 255], [142, 0, 0], [70, 0, 0], [100, 60, 0], [100, 80, 0],
+     [230, 0, 0], [32, 11, 119]], np.float32)
+
+
+def make_street_scene(rng, h, w):
+    """A street-like scene: label map (train ids, 255 ignore) and image."""
+    lab = np.full((h, w), 10, np.uint8)  # sky
+    horizon = int(h * rng.uniform(0.35, 0.5))
+    # buildings / walls / vegetation along the horizon
+    x = 0
+    while x < w:
+        bw = int(rng.integers(w // 12, w // 4))
+        top = int(horizon - rng.uniform(0.1, 0.35) * h)
+        cls = rng.choice([2, 2, 2, 8, 3])
+        lab[max(top, 0):horizon + 2, x:x + bw] = cls
+        x += bw
+    # terrain and road/sidewalk in perspective
+    lab[horizon:, :] = 9
+    vp = w * rng.uniform(0.35, 0.65)
+    yy, xx = np.mgrid[0:h, 0:w]
+    depth = np.clip((yy - horizon) / max(h - horizon, 1), 0, 1)
+    half_road = depth * w * rng.uniform(0.35, 0.5)
+    half_walk = half_road + depth * w * rng.uniform(0.08, 0.18)
+    dist = np.abs(xx - vp)
+    lab[(yy >= horizon) & (dist < half_walk)] = 1
+    lab[(yy >= horizon) & (dist < half_road)] = 0
+    # fence behind the sidewalk on one side
+    if rng.random() < 0.5:
+        fence = (yy >= horizon - 0.06 * h) & (yy < horizon + 0.04 * h)
+        lab[fence & (xx < vp - 0.2 * w)] = 4
+
+    def put_box(cls, cx, bottom, bw, bh):
+        x0, x1 = int(cx - bw / 2), int(cx + bw / 2)
+        y0, y1 = int(bottom - bh), int(bottom)
+        lab[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)] = cls
+
+    # poles with signs / lights
+    for _ in range(rng.integers(1, 4)):
+        px = rng.uniform(0, w)
+        bottom = horizon + rng.uniform(0.05, 0.3) * h
+        ph = rng.uniform(0.3, 0.6) * h
+        put_box(5, px, bottom, max(2, w * 0.008), ph)
+        put_box(rng.choice([6, 7]), px, bottom - ph + 0.06 * h, w * 0.02,
+                0.07 * h)
+    # vehicles and people, far to near so near ones occlude
+    objs = sorted(range(int(rng.integers(2, 9))), key=lambda _: rng.random())
+    for _ in objs:
+        bottom = horizon + rng.uniform(0.05, 1.0) * (h - horizon)
+        scale = 0.2 + 0.8 * (bottom - horizon) / (h - horizon)
+        cx = vp + rng.uniform(-0.45, 0.45) * w
+        cls = rng.choice([13, 13, 13, 11, 11, 14, 15, 16, 12, 17, 18])
+        if cls in (13, 14, 15, 16):
+            bw = {13: 0.16, 14: 0.2, 15: 0.26, 16: 0.3}[cls] * w * scale
+            bh = {13: 0.1, 14: 0.16, 15: 0.2, 16: 0.18}[cls] * h * scale * 1.6
+            put_box(cls, cx, bottom, bw, bh)
+            if cls == 13:  # wheels are car too; windows a darker car
+                put_box(cls, cx, bottom - bh, bw * 0.7, bh * 0.4)
+        elif cls in (11, 12):
+            bh = 0.22 * h * scale * 1.5
+            if cls == 12:  # rider on a bicycle
+                put_box(18, cx, bottom, bh * 0.5, bh * 0.35)
+                bottom -= bh * 0.25
+            cv2.ellipse(lab, (int(cx), int(bottom - bh / 2)),
+                        (max(1, int(bh * 0.12)), max(1, int(bh / 2))), 0, 0,
+                        360, int(cls), -1)
+        else:  # motorcycle / bicycle
+            bh = 0.1 * h * scale * 1.5
+            put_box(cls, cx, bottom, bh * 1.4, bh)
+    # ego-vehicle hood: ignore
+    if rng.random() < 0.7:
+        hood = int(h * rng.uniform(0.04, 0.1))
+        lab[h - hood:, :] = 255
+
+    # render
+    light = rng.uniform(0.7, 1.3)
+    jitter = rng.normal(0, 12, size=(20, 3))
+    palette = np.concatenate([_CLASS_RGB, np.zeros((1, 3), np.float32)])
+    palette[:19] += jitter[:19]
+    idx = np.where(lab == 255, 19, lab)
+    img = palette[idx] * light
+    # textures: windows on buildings, lane marks, foliage noise
+    win = ((yy // 6) % 2 == 0) & ((xx // 5) % 2 == 0) & (lab == 2)
+    img[win] *= rng.uniform(0.5, 0.8)
+    lane = (lab == 0) & (np.abs(xx - vp) < 1 + depth * 2) & \
+        ((yy // 6) % 2 == 0)
+    img[lane] = 230
+    veg = smooth_noise(rng, h, w, 4)[..., 0]
+    img[lab == 8] *= (0.6 + 0.8 * veg[lab == 8])[..., None]
+    img[lab == 255] = 30  # hood
+    img *= (0.8 + 0.4 * smooth_noise(rng, h, w, 32))  # shadows
+    img += rng.normal(0, 8, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)[..., ::-1], lab
+
+
+def make_cityscapes(out, rng, n_train, n_val, h, w):
+    root = osp.join(out, 'cityscapes_demo')
+    names = {}
+    for split, n, cities in (('train', n_train, ('aachen', 'bochum')),
+                             ('val', n_val, ('frankfurt', ))):
+        print(f'cityscapes_demo/{split}: {n} images')
+        names[split] = []
+        for i in track_iter_progress(list(range(n))):
+            city = cities[i % len(cities)]
+            stem = f'{city}_{i // len(cities):06d}_000019'
+            img, lab = make_street_scene(rng, h, w)
+            for sub, suffix, arr in (('leftImg8bit', '_leftImg8bit.png', img),
+                                     ('gtFine', '_gtFine_labelTrainIds.png',
+                                      lab)):
+                d = osp.join(root, sub, split, city)
+                os.makedirs(d, exist_ok=True)
+                cv2.imwrite(osp.join(d, stem + suffix), arr)
+            names[split].append(f'{city}/{stem}')
+    split_dir = osp.join(root, 'splits')
+    os.makedirs(split_dir, exist_ok=True)
+    order = rng.permutation(len(names['train']))
+    for denom in (16, 8, 4):
+        n_lab = len(order) // denom
+        lab_set = set(order[:n_lab].tolist())
+        d = osp.join(split_dir, f'1_{denom}')
+        os.makedirs(d, exist_ok=True)
+        for fname, keep in (('labeled.txt', True), ('unlabeled.txt', False)):
+            with open(osp.join(d, fname), 'w') as f:
+                f.writelines(n + '\n' for j, n in enumerate(names['train'])
+                             if (j in lab_set) == keep)
+
+
+# --------------------------------------------------------------------------
+# CBCT volumes
+
+
+def make_cbct_volume(rng, shape, multiclass=False):
+    """A jaw-like arc of teeth in HU: returns (image float32, label uint8).
+
+    ``shape`` is (X, Y, Z) in voxels; label 1 = tooth (or 1..4 tooth type:
+    incisor, canine, premolar, molar, with ``multiclass``).
+    """
+    X, Y, Z = shape
+    xx, yy, zz = np.meshgrid(np.arange(X), np.arange(Y), np.arange(Z),
+                             indexing='ij')
+    img = np.full(shape, -1000.0, np.float32)  # air
+    # soft tissue: an ellipsoid head section
+    head = ((xx - X / 2) / (0.48 * X))**2 + ((yy - Y / 2) / (0.48 * Y))**2 \
+        <= 1
+    img[head] = rng.uniform(0, 80)
+    # jaw bone arc: a parabola band in the axial plane
+    cx = X / 2 + rng.uniform(-3, 3)
+    a = rng.uniform(0.025, 0.04) * 64 / X
+    y0 = Y * rng.uniform(0.25, 0.32)
+    arc_y = y0 + a * (xx - cx)**2
+    band = np.abs(yy - arc_y) < 0.09 * Y
+    zc = Z * rng.uniform(0.45, 0.55)
+    bone = band & (np.abs(zz - zc) < 0.35 * Z) & head
+    img[bone] = rng.uniform(700, 1100) + rng.normal(0, 80, bone.sum())
+    lab = np.zeros(shape, np.uint8)
+    # teeth along the arc
+    n_side = int(rng.integers(5, 8))
+    t_vals = np.linspace(-1, 1, 2 * n_side)
+    half_w = 0.42 * X
+    for k, t in enumerate(t_vals):
+        if rng.random() < 0.1:
+            continue  # a missing tooth
+        tx = cx + t * half_w
+        ty = y0 + a * (tx - cx)**2
+        dist_mid = abs(t)
+        tooth_type = 1 if dist_mid < 0.25 else 2 if dist_mid < 0.4 else \
+            3 if dist_mid < 0.7 else 4
+        r = (0.035 + 0.012 * tooth_type) * X * rng.uniform(0.85, 1.15)
+        crown = Z * rng.uniform(0.12, 0.18)
+        root_len = Z * rng.uniform(0.18, 0.28)
+        upper = rng.random() < 0.5
+        sign = 1 if upper else -1
+        zz_rel = (zz - zc) * sign  # >0 towards the root
+        radius = np.where(zz_rel > 0, r * (1 - 0.6 * zz_rel / root_len), r)
+        body = ((xx - tx)**2 + (yy - ty)**2 <= radius**2) & \
+            (zz_rel > -crown) & (zz_rel < root_len)
+        img[body] = rng.uniform(1700, 2300) + rng.normal(0, 100, body.sum())
+        enamel = body & (zz_rel < -crown * 0.5)
+        img[enamel] += 600
+        lab[body] = tooth_type if multiclass else 1
+    # metal streaks from a filling: bright lines through one axial band
+    if rng.random() < 0.6:
+        z_s = int(zc + rng.uniform(-0.1, 0.1) * Z)
+        for _ in range(rng.integers(2, 5)):
+            ang = rng.uniform(0, np.pi)
+            d = (xx - cx) * np.sin(ang) - (yy - y0) * np.cos(ang)
+            streak = (np.abs(d) < 0.6) & (np.abs(zz - z_s) < 2)
+            img[streak] += rng.choice([-1, 1]) * rng.uniform(400, 900)
+    img += rng.normal(0, 60, shape)  # noise
+    img = cv2.GaussianBlur(img.reshape(X, -1), (3, 3), 0).reshape(shape)
+    return img.astype(np.float32), lab
+
+
+def make_cbct(out, rng, n_train, n_val, n_labeled, shape, spacing,
+              multiclass):
+    import nibabel as nib
+    root = osp.join(out, 'cbct_demo')
+    for sub in ('images', 'labels'):
+        os.makedirs(osp.join(root, sub), exist_ok=True)
+    affine = np.diag(list(spacing) + [1.0])
+    names = []
+    print(f'cbct_demo: {n_train + n_val} volumes {shape} '
+          f'spacing {spacing} mm')
+    for i in track_iter_progress(list(range(n_train + n_val))):
+        img, lab = make_cbct_volume(rng, shape, multiclass)
+        name = f'case_{i:03d}'
+        nib.save(nib.Nifti1Image(img.astype(np.int16), affine),
+                 osp.join(root, 'images', name + '.nii.gz'))
+        nib.save(nib.Nifti1Image(lab, affine),
+                 osp.join(root, 'labels', name + '.nii.gz'))
+        names.append(name)
+    lists = dict(labeled=names[:n_labeled],
+                 unlabeled=names[n_labeled:n_train],
+                 train=names[:n_train], val=names[n_train:])
+    for key, vals in lists.items():
+        with open(osp.join(root, f'{key}.txt'), 'w') as f:
+            f.writelines(v + '\n' for v in vals)
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description='Generate mmkd demo data')
+    p.add_argument('--out', default='data')
+    p.add_argument('--only', nargs='+', default=['coco', 'cityscapes',
+                                                 'cbct'],
+                   choices=['coco', 'cityscapes', 'cbct'])
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--coco-train', type=int, default=1000)
+    p.add_argument('--coco-val', type=int, default=200)
+    p.add_argument('--coco-size', type=int, default=160)
+    p.add_argument('--city-train', type=int, default=320)
+    p.add_argument('--city-val', type=int, default=64)
+    p.add_argument('--city-size', type=int, nargs=2, default=[128, 256],
+                   metavar=('H', 'W'))
+    p.add_argument('--cbct-train', type=int, default=16)
+    p.add_argument('--cbct-val', type=int, default=4)
+    p.add_argument('--cbct-labeled', type=int, default=4)
+    p.add_argument('--cbct-shape', type=int, nargs=3, default=[80, 80, 48])
+    p.add_argument('--cbct-spacing', type=float, nargs=3,
+                   default=[0.4, 0.4, 0.6])
+    p.add_argument('--cbct-multiclass', action='store_true',
+                   help='label teeth by type 1..4 instead of binary')
+    return p.parse_args()
+
+
+def main():
+    args = parse_args()
+    # one generator per data set, so each is reproducible on its own
+    seeds = np.random.SeedSequence(args.seed).spawn(3)
+    if 'coco' in args.only:
+        make_coco(args.out, np.random.default_rng(seeds[0]), args.coco_train,
+                  args.coco_val, args.coco_size, [1, 5, 10], 1)
+    if 'cityscapes' in args.only:
+        make_cityscapes(args.out, np.random.default_rng(seeds[1]),
+                        args.city_train, args.city_val, *args.city_size)
+    if 'cbct' in args.only:
+        make_cbct(args.out, np.random.default_rng(seeds[2]), args.cbct_train,
+                  args.cbct_val, args.cbct_labeled, tuple(args.cbct_shape),
+                  tuple(args.cbct_spacing), args.cbct_multiclass)
+    print(f'demo data written to {osp.abspath(args.out)}')
+
+
+if __name__ == '__main__':
+    main()
