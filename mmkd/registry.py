@@ -1,55 +1,68 @@
 """mmkd's registries (scope ``mmkd``).
 
-Each registry is a child of mmdet's (which are children of mmengine's), so a
-config with ``default_scope = 'mmkd'`` names mmkd, mmdet and mmengine types
-without prefixes.  mmseg types are named with their scope, ``mmseg.X``, or a
-sub-config carries ``_scope_='mmseg'`` -- the OpenMMLab convention for mixing
-code bases (mmdet and mmseg both register ``ResNet``, ``LoadAnnotations``,
-``CrossEntropyLoss``... with different meanings, so one of them must win by
-name and we pick detection, the headline of the project).  Segmentation
-configs set ``default_scope = 'mmseg'`` and name mmkd types ``mmkd.X``.
+They are children of mmengine's root registries, like mmdet's and mmseg's, so
+``mmkd.X`` resolves from any OpenMMLab scope (a segmentation config with
+``default_scope = 'mmseg'`` names ``type='mmkd.CityscapesDataset'``).  With
+``default_scope = 'mmkd'`` a name that mmkd and mmengine lack is looked up in
+mmdet's registry, so detection configs name mmkd, mmdet and mmengine types
+side by side without prefixes.  mmseg is not a silent fallback: mmdet and
+mmseg both register ``ResNet``, ``LoadAnnotations``, ``RandomCrop``... with
+different meanings; segmentation configs use ``default_scope = 'mmseg'`` (or
+``_scope_='mmseg'`` on a sub-config), the OpenMMLab convention for mixing
+code bases.
 """
-from mmdet.registry import DATA_SAMPLERS as MMDET_DATA_SAMPLERS
-from mmdet.registry import DATASETS as MMDET_DATASETS
-from mmdet.registry import EVALUATOR as MMDET_EVALUATOR
-from mmdet.registry import HOOKS as MMDET_HOOKS
-from mmdet.registry import LOOPS as MMDET_LOOPS
-from mmdet.registry import METRICS as MMDET_METRICS
-from mmdet.registry import MODEL_WRAPPERS as MMDET_MODEL_WRAPPERS
-from mmdet.registry import MODELS as MMDET_MODELS
-from mmdet.registry import OPTIM_WRAPPERS as MMDET_OPTIM_WRAPPERS
-from mmdet.registry import PARAM_SCHEDULERS as MMDET_PARAM_SCHEDULERS
-from mmdet.registry import TASK_UTILS as MMDET_TASK_UTILS
-from mmdet.registry import TRANSFORMS as MMDET_TRANSFORMS
-from mmdet.registry import VISUALIZERS as MMDET_VISUALIZERS
+from importlib import import_module
+
+from mmengine import registry as mmengine_registry
 from mmengine.registry import Registry
+
+
+class MMKDRegistry(Registry):
+    """A registry that, after itself and its parents, looks in mmdet's."""
+
+    fallback_scope = 'mmdet'
+
+    def get(self, key):
+        obj = super().get(key)
+        if obj is None and '.' not in key:
+            import_module(f'{self.fallback_scope}.registry')
+            fallback = self._get_root_registry()._search_child(
+                self.fallback_scope)
+            if fallback is not None:
+                obj = fallback.get(key)
+        return obj
+
 
 _LOCATIONS = ['mmkd.datasets', 'mmkd.engine', 'mmkd.volumetric']
 
-DATASETS = Registry('dataset', parent=MMDET_DATASETS, scope='mmkd',
-                    locations=_LOCATIONS)
-DATA_SAMPLERS = Registry('data sampler', parent=MMDET_DATA_SAMPLERS,
-                         scope='mmkd', locations=_LOCATIONS)
-TRANSFORMS = Registry('transform', parent=MMDET_TRANSFORMS, scope='mmkd',
-                      locations=_LOCATIONS)
-MODELS = Registry('model', parent=MMDET_MODELS, scope='mmkd',
-                  locations=_LOCATIONS)
-MODEL_WRAPPERS = Registry('model_wrapper', parent=MMDET_MODEL_WRAPPERS,
-                          scope='mmkd', locations=_LOCATIONS)
-TASK_UTILS = Registry('task util', parent=MMDET_TASK_UTILS, scope='mmkd',
-                      locations=_LOCATIONS)
-HOOKS = Registry('hook', parent=MMDET_HOOKS, scope='mmkd',
-                 locations=_LOCATIONS)
-LOOPS = Registry('loop', parent=MMDET_LOOPS, scope='mmkd',
-                 locations=_LOCATIONS)
-METRICS = Registry('metric', parent=MMDET_METRICS, scope='mmkd',
-                   locations=_LOCATIONS)
-EVALUATOR = Registry('evaluator', parent=MMDET_EVALUATOR, scope='mmkd',
-                     locations=_LOCATIONS)
-OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMDET_OPTIM_WRAPPERS,
-                          scope='mmkd', locations=_LOCATIONS)
-PARAM_SCHEDULERS = Registry('parameter scheduler',
-                            parent=MMDET_PARAM_SCHEDULERS, scope='mmkd',
-                            locations=_LOCATIONS)
-VISUALIZERS = Registry('visualizer', parent=MMDET_VISUALIZERS, scope='mmkd',
-                       locations=_LOCATIONS)
+
+def _child(name, parent):
+    return MMKDRegistry(name, parent=parent, scope='mmkd',
+                        locations=_LOCATIONS)
+
+
+RUNNERS = _child('runner', mmengine_registry.RUNNERS)
+RUNNER_CONSTRUCTORS = _child('runner constructor',
+                             mmengine_registry.RUNNER_CONSTRUCTORS)
+LOOPS = _child('loop', mmengine_registry.LOOPS)
+HOOKS = _child('hook', mmengine_registry.HOOKS)
+DATASETS = _child('dataset', mmengine_registry.DATASETS)
+DATA_SAMPLERS = _child('data sampler', mmengine_registry.DATA_SAMPLERS)
+TRANSFORMS = _child('transform', mmengine_registry.TRANSFORMS)
+MODELS = _child('model', mmengine_registry.MODELS)
+MODEL_WRAPPERS = _child('model_wrapper', mmengine_registry.MODEL_WRAPPERS)
+WEIGHT_INITIALIZERS = _child('weight initializer',
+                             mmengine_registry.WEIGHT_INITIALIZERS)
+OPTIMIZERS = _child('optimizer', mmengine_registry.OPTIMIZERS)
+OPTIM_WRAPPERS = _child('optim_wrapper', mmengine_registry.OPTIM_WRAPPERS)
+OPTIM_WRAPPER_CONSTRUCTORS = _child(
+    'optimizer wrapper constructor',
+    mmengine_registry.OPTIM_WRAPPER_CONSTRUCTORS)
+PARAM_SCHEDULERS = _child('parameter scheduler',
+                          mmengine_registry.PARAM_SCHEDULERS)
+METRICS = _child('metric', mmengine_registry.METRICS)
+EVALUATOR = _child('evaluator', mmengine_registry.EVALUATOR)
+TASK_UTILS = _child('task util', mmengine_registry.TASK_UTILS)
+VISUALIZERS = _child('visualizer', mmengine_registry.VISUALIZERS)
+VISBACKENDS = _child('vis_backend', mmengine_registry.VISBACKENDS)
+LOG_PROCESSORS = _child('log_processor', mmengine_registry.LOG_PROCESSORS)

@@ -1,0 +1,24 @@
+# mmkd: the two commands of the README.
+#   make demo   set up, generate the demo data, train + evaluate the demo
+#   make test   set up, generate what the tests need, run the tests
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEMO_CONFIGS ?= configs/demo/faster_rcnn_r18_demo_coco_10p.py
+PYTEST_ARGS ?=
+
+.PHONY: setup data demo test clean
+
+setup:
+	bash tools/setup_env.sh
+
+data: setup
+	@[ -f data/.demo-data-ready ] || { $(PY) tools/make_demo_data.py --out data && touch data/.demo-data-ready; }
+
+demo: data
+	$(PY) tools/run_demo.py $(DEMO_CONFIGS)
+
+test: setup
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+clean:
+	rm -rf work_dirs data/coco_demo data/cityscapes_demo data/cbct_demo data/.demo-data-ready

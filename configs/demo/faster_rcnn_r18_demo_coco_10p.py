@@ -1,0 +1,5 @@
+# Supervised Faster R-CNN on 10 % of the demo COCO (fold 1): the baseline the
+# semi-supervised methods must beat.
+_base_ = './faster_rcnn_r18_demo_coco_full.py'
+train_dataloader = dict(
+    dataset=dict(ann_file='annotations/semi_anns/instances_train2017.1@10.json'))

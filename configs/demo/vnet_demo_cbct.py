@@ -1,0 +1,28 @@
+# Supervised V-Net (8 base channels) on the 4 labelled demo CBCT volumes,
+# 48x48x32 patches, sliding-window Dice on the 4 val volumes.
+_base_ = [
+    '../_base_/models/vnet.py', '../_base_/datasets/demo_cbct.py',
+    '../_base_/default_runtime_3d.py'
+]
+model = dict(
+    backbone=dict(base_channels=8),
+    roi_size=(48, 48, 32),
+    sw_overlap=0.5,
+    min_component_size=20)
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=4e-4),
+    clip_grad=dict(max_norm=10, norm_type=2))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
+         end=50),
+    dict(type='CosineAnnealingLR', T_max=350, eta_min=1e-4, by_epoch=False,
+         begin=50, end=400)
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=400, val_interval=200)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=200,
+                    max_keep_ckpts=2, save_best='cbct/Dice', rule='greater'))
+randomness = dict(seed=0)

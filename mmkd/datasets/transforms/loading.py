@@ -1,0 +1,57 @@
+import warnings
+
+import mmcv
+from mmcv.transforms import LoadImageFromFile as MMCVLoadImageFromFile
+from mmengine import fileio
+
+from mmkd.registry import TRANSFORMS
+from mmkd.utils.errors import DataError
+
+
+@TRANSFORMS.register_module()
+class LoadImageFromFile(MMCVLoadImageFromFile):
+    """mmcv's ``LoadImageFromFile`` whose failures name the file and say what
+    is wrong (missing vs. not decodable).
+
+    Args:
+        skip_bad (bool): return ``None`` (the dataset then draws another
+            sample) and warn instead of raising; for unlabelled data, where a
+            bad image should cost one sample, not the run. Skips are counted
+            in ``LoadImageFromFile.num_skipped``.
+    """
+    num_skipped = 0
+
+    def __init__(self, *args, skip_bad=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.skip_bad = skip_bad
+
+    def _fail(self, msg):
+        if self.skip_bad:
+            type(self).num_skipped += 1
+            warnings.warn(f'skipped: {msg}')
+            return None
+        raise DataError(msg)
+
+    def transform(self, results):
+        filename = results['img_path']
+        try:
+            img_bytes = fileio.get(filename, backend_args=self.backend_args)
+        except FileNotFoundError:
+            return self._fail(f'{filename}: image file not found')
+        try:
+            img = mmcv.imfrombytes(img_bytes, flag=self.color_type,
+                                   backend=self.imdecode_backend)
+        except Exception as e:  # decoders raise various types
+            img = None
+            err = f' ({e})'
+        else:
+            err = ''
+        if img is None:
+            return self._fail(f'{filename}: cannot be decoded as an image '
+                              f'(corrupt or not an image){err}')
+        if self.to_float32:
+            img = img.astype('float32')
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        return results

@@ -1,0 +1,67 @@
+import os.path as osp
+
+from mmengine.dataset import BaseDataset
+
+from mmkd.registry import DATASETS
+from mmkd.utils.errors import DataError, check_dir, check_file
+
+
+@DATASETS.register_module()
+class CBCTDataset(BaseDataset):
+    """Cone-beam CT volumes in NIfTI (``.nii`` / ``.nii.gz``).
+
+    ``data_root/<data_prefix.img_path>/<case><suffix>`` with an optional label
+    volume of the same name under ``data_prefix.seg_map_path``; ``ann_file``
+    lists the cases, one a line.  Image and label shapes are checked from the
+    headers when the dataset is built (nothing is decoded).
+
+    Args:
+        with_label: load labels (False for unlabelled lists).
+        suffix: file suffix of images and labels.
+    """
+    METAINFO = dict(classes=('background', 'tooth'))
+
+    def __init__(self, *args, with_label=True, suffix='.nii.gz', **kwargs):
+        self.with_label = with_label
+        self.suffix = suffix
+        super().__init__(*args, **kwargs)
+
+    def load_data_list(self):
+        import nibabel as nib
+        if self.data_root:
+            check_dir(self.data_root, 'data root')
+        check_file(self.ann_file, 'case list (ann_file)')
+        img_dir = self.data_prefix.get('img_path', '')
+        lab_dir = self.data_prefix.get('seg_map_path', '')
+        check_dir(img_dir, 'image directory (data_prefix.img_path)')
+        with open(self.ann_file) as f:
+            cases = [line.strip() for line in f if line.strip()]
+        if not cases:
+            raise DataError(f'{self.ann_file}: no cases listed')
+        data_list = []
+        for case in cases:
+            img_path = osp.join(img_dir, case + self.suffix)
+            check_file(img_path, f'image of case {case!r}', hint='listed in '
+                       f'{self.ann_file}')
+            info = dict(img_path=img_path, case=case)
+            try:
+                img_hdr = nib.load(img_path).header
+            except Exception as e:
+                raise DataError(f'{img_path}: not a readable NIfTI file '
+                                f'({e})') from e
+            info['ori_shape'] = tuple(int(s) for s in img_hdr.get_data_shape())
+            info['spacing'] = tuple(float(s) for s in img_hdr.get_zooms()[:3])
+            if self.with_label:
+                seg_path = osp.join(lab_dir, case + self.suffix)
+                check_file(seg_path, f'label of case {case!r}',
+                           hint=f'listed in {self.ann_file}; use '
+                           'with_label=False for unlabelled cases')
+                lab_shape = tuple(
+                    int(s) for s in nib.load(seg_path).header.get_data_shape())
+                if lab_shape != info['ori_shape']:
+                    raise DataError(
+                        f'{seg_path}: label shape {lab_shape} does not match '
+                        f'image {img_path} shape {info["ori_shape"]}')
+                info['seg_map_path'] = seg_path
+            data_list.append(info)
+        return data_list

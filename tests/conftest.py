@@ -1,0 +1,62 @@
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# a small thread count keeps the tests predictable on a 2-core machine
+os.environ.setdefault('OMP_NUM_THREADS', '2')
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'slow: runs training or full-size models (minutes)')
+
+
+@pytest.fixture(scope='session', autouse=True)
+def mmkd_modules():
+    from mmkd.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+
+
+@pytest.fixture(scope='session')
+def demo_root(tmp_path_factory):
+    """Tiny demo data sets made by tools/make_demo_data.py (the real
+    generator, small counts)."""
+    out = tmp_path_factory.mktemp('demo_data')
+    subprocess.check_call([
+        sys.executable, osp.join(ROOT, 'tools', 'make_demo_data.py'), '--out',
+        str(out), '--coco-train', '60', '--coco-val', '12', '--city-train',
+        '16', '--city-val', '4', '--cbct-train', '4', '--cbct-val', '2',
+        '--cbct-labeled', '2', '--cbct-shape', '48', '48', '32'
+    ], cwd=ROOT, stdout=subprocess.DEVNULL)
+    return str(out)
+
+
+def load_config(rel_path, **overrides):
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(ROOT, rel_path))
+    if overrides:
+        cfg.merge_from_dict(overrides)
+    return cfg
+
+
+def point_det_config_at(cfg, data_root, train_ann=None):
+    """Point a demo detection config at ``data_root/coco_demo``."""
+    root = osp.join(data_root, 'coco_demo') + '/'
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[key]['dataset']['data_root'] = root
+    if train_ann:
+        cfg.train_dataloader.dataset.ann_file = train_ann
+    for key in ('val_evaluator', 'test_evaluator'):
+        cfg[key]['ann_file'] = root + 'annotations/instances_val2017.json'
+    return cfg
+
+
+def run_tool(*args, env=None, timeout=900):
+    """Run ``python tools/<args>`` from the repository root."""
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,111 @@
+import json
+import os
+import os.path as osp
+import shutil
+
+import numpy as np
+import pytest
+from mmengine.registry import init_default_scope
+
+from conftest import load_config, point_det_config_at, run_tool
+from mmkd.utils import DataError
+
+
+def _build_coco(cfg_ds):
+    from mmkd.registry import DATASETS
+    init_default_scope('mmkd')
+    return DATASETS.build(cfg_ds)
+
+
+def _det_train_dataset(demo_root):
+    cfg = point_det_config_at(
+        load_config('configs/demo/faster_rcnn_r18_demo_coco_full.py'),
+        demo_root)
+    return cfg.train_dataloader.dataset
+
+
+def test_missing_data_root_says_how_to_make_demo_data(demo_root):
+    ds = _det_train_dataset(demo_root)
+    ds.data_root = '/nonexistent/coco_demo/'
+    with pytest.raises(DataError, match=r"/nonexistent/coco_demo.*"
+                       r"tools/make_demo_data\.py"):
+        _build_coco(ds)
+
+
+def test_train_cli_reports_bad_input_in_one_line():
+    r = run_tool('tools/train.py',
+                 'configs/demo/faster_rcnn_r18_demo_coco_10p.py',
+                 '--work-dir', '/tmp/mmkd_err_test', '--cfg-options',
+                 'train_dataloader.dataset.data_root=/nonexistent/root/')
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert 'Traceback' not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith('error: data root') and '/nonexistent/root' in last
+    assert 'make_demo_data' in last
+
+
+def test_annotation_json_without_images(demo_root, tmp_path):
+    ann = tmp_path / 'no_images.json'
+    ann.write_text(json.dumps(dict(annotations=[], categories=[])))
+    ds = _det_train_dataset(demo_root)
+    ds.ann_file = str(ann)
+    with pytest.raises(DataError, match=r'no_images\.json.*"images"'):
+        _build_coco(ds)
+
+
+def test_class_list_that_does_not_match_the_data(demo_root):
+    ds = _det_train_dataset(demo_root)
+    ds.metainfo = dict(classes=('circle', 'hexagon'))
+    with pytest.raises(DataError) as e:
+        _build_coco(ds)
+    msg = str(e.value)
+    assert 'instances_train2017.json' in msg
+    assert "'hexagon'" in msg and "'rectangle'" in msg  # both lists named
+
+
+def test_corrupt_and_missing_images(tmp_path):
+    from mmkd.datasets.transforms import LoadImageFromFile
+    bad = tmp_path / 'corrupt.jpg'
+    bad.write_bytes(b'\xff\xd8 definitely not a jpeg')
+    with pytest.raises(DataError, match=r'corrupt\.jpg: cannot be decoded'):
+        LoadImageFromFile()(dict(img_path=str(bad)))
+    with pytest.raises(DataError, match=r'gone\.jpg: image file not found'):
+        LoadImageFromFile()(dict(img_path=str(tmp_path / 'gone.jpg')))
+    before = LoadImageFromFile.num_skipped
+    with pytest.warns(UserWarning, match='corrupt.jpg'):
+        assert LoadImageFromFile(skip_bad=True)(dict(img_path=str(bad))) \
+            is None
+    assert LoadImageFromFile.num_skipped == before + 1
+
+
+def test_nifti_image_label_shape_mismatch(tmp_path):
+    import nibabel as nib
+
+    from mmkd.registry import DATASETS
+    for sub, shape in (('images', (8, 8, 8)), ('labels', (8, 8, 6))):
+        (tmp_path / sub).mkdir()
+        nib.save(nib.Nifti1Image(np.zeros(shape, np.int16), np.eye(4)),
+                 str(tmp_path / sub / 'case_0.nii.gz'))
+    (tmp_path / 'list.txt').write_text('case_0\n')
+    init_default_scope('mmkd')
+    with pytest.raises(DataError, match=r'labels/case_0\.nii\.gz: label '
+                       r'shape \(8, 8, 6\).*images/case_0\.nii\.gz shape '
+                       r'\(8, 8, 8\)'):
+        DATASETS.build(dict(type='CBCTDataset', data_root=str(tmp_path),
+                            ann_file='list.txt',
+                            data_prefix=dict(img_path='images',
+                                             seg_map_path='labels'),
+                            pipeline=[]))
+
+
+def test_cityscapes_missing_label_file(demo_root, tmp_path):
+    from mmseg.registry import DATASETS
+    root = tmp_path / 'city'
+    shutil.copytree(osp.join(demo_root, 'cityscapes_demo'), root)
+    victim = sorted((root / 'gtFine' / 'train' / 'aachen').iterdir())[0]
+    os.remove(victim)
+    init_default_scope('mmseg')
+    cfg = load_config('configs/demo/deeplabv3_mbv2_demo_cityscapes_full.py')
+    cfg.train_dataloader.dataset.data_root = str(root)
+    with pytest.raises(DataError, match=victim.name):
+        DATASETS.build(cfg.train_dataloader.dataset)
