@@ -18,19 +18,28 @@ from mmengine.registry import Registry
 
 
 class MMKDRegistry(Registry):
-    """A registry that, after itself and its parents, looks in mmdet's."""
+    """A registry whose unscoped names resolve mmkd → mmdet → mmengine.
+
+    mmdet's registry comes before mmengine's root on purpose: the root holds
+    mmcv's ``LoadAnnotations``, ``Resize``, ``RandomFlip``..., which a
+    detection pipeline must not get instead of mmdet's.
+    """
 
     fallback_scope = 'mmdet'
 
     def get(self, key):
-        obj = super().get(key)
-        if obj is None and '.' not in key:
+        scope, real_key = self.split_scope_key(key)
+        if scope is None or scope == self.scope:
+            self.import_from_location()
+            if real_key in self._module_dict:
+                return self._module_dict[real_key]
             import_module(f'{self.fallback_scope}.registry')
             fallback = self._get_root_registry()._search_child(
                 self.fallback_scope)
-            if fallback is not None:
-                obj = fallback.get(key)
-        return obj
+            obj = fallback.get(real_key) if fallback is not None else None
+            if obj is not None:
+                return obj
+        return super().get(key)
 
 
 _LOCATIONS = ['mmkd.datasets', 'mmkd.engine', 'mmkd.volumetric']

@@ -33,6 +33,19 @@ def test_default_scope_mmkd_finds_mmkd_mmdet_and_mmengine_types():
     assert MODELS.get('NoSuchModel') is None
 
 
+def test_detection_transforms_are_mmdet_not_mmcv():
+    # mmengine's root holds mmcv's LoadAnnotations / Resize / RandomFlip,
+    # which do not handle boxes the way mmdet's models need
+    from mmdet.datasets import transforms as det_t
+
+    from mmkd.datasets.transforms import LoadImageFromFile
+    from mmkd.registry import TRANSFORMS
+    assert TRANSFORMS.get('LoadAnnotations') is det_t.LoadAnnotations
+    assert TRANSFORMS.get('Resize') is det_t.Resize
+    assert TRANSFORMS.get('RandomFlip') is det_t.RandomFlip
+    assert TRANSFORMS.get('LoadImageFromFile') is LoadImageFromFile
+
+
 def test_mmkd_types_resolve_from_the_mmseg_scope():
     from mmseg.datasets.transforms import LoadAnnotations as SegLoad
     from mmseg.registry import DATASETS, TRANSFORMS
