@@ -47,13 +47,15 @@ def read_scalars(work_dir):
     return rows
 
 
+_NOT_METRICS = {'time', 'data_time', 'step', 'iter', 'epoch', 'lr', 'memory'}
+
+
 def summarise(rows):
     train = [r for r in rows if 'loss' in r and 'time' in r]
     times = [r['time'] for r in train[len(train) // 10:]]
-    val = [r for r in rows if 'loss' not in r and any(
-        '/' in k for k in r)]
+    val = [r for r in rows if 'loss' not in r and set(r) - _NOT_METRICS]
     metrics = {k: v for k, v in (val[-1] if val else {}).items()
-               if '/' in k}
+               if k not in _NOT_METRICS}
     mem = max((r.get('memory', 0) for r in train), default=0)
     return dict(s_iter=statistics.median(times) if times else float('nan'),
                 metrics=metrics, cuda_mem_mb=mem)

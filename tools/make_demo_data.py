@@ -51,7 +51,7 @@ def textured_background(rng, h, w):
         yy, xx = np.mgrid[0:h, 0:w]
         s = np.sin((xx * np.cos(angle) + yy * np.sin(angle)) / period * 2 *
                    np.pi)
-        img += s[..., None] * rng.uniform(5, 25)
+        img += s[..., None] * rng.uniform(5, 15)
     img += rng.normal(0, 6, size=img.shape)
     return img
 
@@ -110,25 +110,27 @@ def make_coco_image(rng, size=160):
     from pycocotools import mask as mask_utils
     h = w = size
     img = textured_background(rng, h, w)
-    # clutter: unannotated blobs and lines of random colours
-    for _ in range(rng.integers(2, 7)):
-        colour = rng.uniform(0, 255, 3)
+    # clutter, unannotated: thin lines and small jagged blobs (shaped unlike
+    # any class, so clutter is not unlabelled positives)
+    for _ in range(rng.integers(1, 6)):
+        colour = rng.uniform(0, 255, 3).tolist()
         if rng.random() < 0.5:
             p1, p2 = rng.integers(0, size, 2), rng.integers(0, size, 2)
             cv2.line(img, tuple(int(v) for v in p1), tuple(int(v) for v in p2),
-                     colour.tolist(), int(rng.integers(1, 4)))
+                     colour, int(rng.integers(1, 3)))
         else:
-            c = rng.integers(0, size, 2)
-            cv2.ellipse(img, (int(c[0]), int(c[1])),
-                        (int(rng.integers(2, 8)), int(rng.integers(6, 20))),
-                        float(rng.uniform(0, 180)), 0, 360, colour.tolist(),
-                        -1)
+            c = rng.uniform(0, size, 2)
+            k = int(rng.integers(7, 12))
+            ang = np.sort(rng.uniform(0, 2 * np.pi, k))
+            rad = rng.uniform(2, 7) * rng.uniform(0.4, 1.0, k)
+            pts = c + np.stack([np.cos(ang), np.sin(ang)], 1) * rad[:, None]
+            cv2.fillPoly(img, [np.round(pts).astype(np.int32)], colour)
     n = int(rng.integers(1, 8))
     ids = np.zeros((h, w), np.int32)
     objs = []
     for k in range(1, n + 1):
         cls = int(rng.integers(len(COCO_CLASSES)))
-        obj_size = float(np.exp(rng.uniform(np.log(12), np.log(70))))
+        obj_size = float(np.exp(rng.uniform(np.log(14), np.log(70))))
         cx, cy = rng.uniform(0, w), rng.uniform(0, h)
         m = _shape_mask(rng, COCO_CLASSES[cls], h, w, cx, cy, obj_size)
         if m.sum() < 30:

@@ -16,13 +16,13 @@ optim_wrapper = dict(
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
          end=50),
-    dict(type='CosineAnnealingLR', T_max=350, eta_min=1e-4, by_epoch=False,
-         begin=50, end=400)
+    dict(type='CosineAnnealingLR', T_max=550, eta_min=1e-4, by_epoch=False,
+         begin=50, end=600)
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=400, val_interval=200)
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=600, val_interval=300)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=200,
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=300,
                     max_keep_ckpts=2, save_best='cbct/Dice', rule='greater'))
 randomness = dict(seed=0)

@@ -1,0 +1,115 @@
+"""Exponential-moving-average teachers.
+
+``θ_T ← (1 − m)·θ_T + m·θ_S`` (mmdet's convention, momentum ``m = 0.001``,
+i.e. decay ``d = 1 − m = 0.999``), optionally with the warm-up ramp of the
+original Soft Teacher / mean-teacher code, ``d_t = min(d, 1 − 1/(t + 1))``,
+so that early teachers follow the fast-changing student closely.
+
+mmdet's ``MeanTeacherHook`` either averages buffers or skips them; skipping
+leaves a teacher with trainable BatchNorm using its initial running
+statistics.  Here the buffer policy is explicit: ``'copy'`` (default: the
+student's running statistics are taken as they are), ``'ema'`` (averaged like
+parameters; integer buffers such as ``num_batches_tracked`` are copied) or
+``'skip'``.
+"""
+from typing import Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from mmkd.registry import HOOKS
+
+BUFFER_POLICIES = ('copy', 'ema', 'skip')
+
+
+@torch.no_grad()
+def ema_update(teacher: nn.Module, student: nn.Module, momentum: float,
+               buffers: str = 'copy') -> None:
+    """One EMA step of ``teacher`` towards ``student`` (same architecture)."""
+    if buffers not in BUFFER_POLICIES:
+        raise ValueError(f'buffers must be one of {BUFFER_POLICIES}, got '
+                         f'{buffers!r}')
+    t_params = dict(teacher.named_parameters())
+    for name, s_param in student.named_parameters():
+        t_params[name].mul_(1 - momentum).add_(s_param.detach(),
+                                               alpha=momentum)
+    if buffers == 'skip':
+        return
+    t_buffers = dict(teacher.named_buffers())
+    for name, s_buf in student.named_buffers():
+        t_buf = t_buffers[name]
+        if buffers == 'ema' and t_buf.is_floating_point():
+            t_buf.mul_(1 - momentum).add_(s_buf, alpha=momentum)
+        else:
+            t_buf.copy_(s_buf)
+
+
+@HOOKS.register_module()
+class EMATeacherHook(Hook):
+    """Update EMA teachers after every ``interval`` training iterations.
+
+    Args:
+        momentum: ``m`` in ``θ_T ← (1 − m)·θ_T + m·θ_S`` (0.001).
+        interval: update every ``interval`` iterations.
+        warmup: use ``d_t = min(1 − m, 1 − 1/(t + 1))`` with ``t`` the number
+            of completed iterations (so the first update copies the student).
+        buffers: ``'copy'`` | ``'ema'`` | ``'skip'`` (see module doc).
+        pairs: ``(student_attr, teacher_attr)`` pairs on the model, e.g.
+            ``[('student', 'teacher')]`` or two pairs for a dual teacher.
+
+    At the start of a fresh run (iteration 0) each teacher is set to its
+    student.  The teachers are modules of the model, so their weights are in
+    every checkpoint and ``--resume`` restores them exactly; the ramp depends
+    only on the iteration, which is restored too.
+    """
+    priority = 'ABOVE_NORMAL'  # before checkpointing / logging hooks
+
+    def __init__(self, momentum: float = 0.001, interval: int = 1,
+                 warmup: bool = False, buffers: str = 'copy',
+                 pairs: Sequence[Tuple[str, str]] = (('student', 'teacher'),)):
+        if not 0 < momentum <= 1:
+            raise ValueError(f'momentum must be in (0, 1], got {momentum}')
+        if buffers not in BUFFER_POLICIES:
+            raise ValueError(f'buffers must be one of {BUFFER_POLICIES}, '
+                             f'got {buffers!r}')
+        self.momentum = momentum
+        self.interval = interval
+        self.warmup = warmup
+        self.buffers = buffers
+        self.pairs = [tuple(p) for p in pairs]
+
+    def _pairs(self, runner):
+        model = runner.model.module if is_model_wrapper(runner.model) \
+            else runner.model
+        out = []
+        for s_name, t_name in self.pairs:
+            for name in (s_name, t_name):
+                if not hasattr(model, name):
+                    raise AttributeError(
+                        f'EMATeacherHook: {type(model).__name__} has no '
+                        f'attribute {name!r} (pairs={self.pairs})')
+            out.append((getattr(model, s_name), getattr(model, t_name)))
+        return out
+
+    def momentum_at(self, step: int) -> float:
+        """Momentum ``1 − d_t`` used after ``step`` completed iterations."""
+        if not self.warmup:
+            return self.momentum
+        decay = min(1 - self.momentum, 1 - 1 / (step + 1))
+        return 1 - decay
+
+    def before_train(self, runner) -> None:
+        if runner.iter == 0:
+            for student, teacher in self._pairs(runner):
+                ema_update(teacher, student, 1.0, buffers='copy')
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        step = runner.iter + 1
+        if step % self.interval != 0:
+            return
+        momentum = self.momentum_at(step)
+        for student, teacher in self._pairs(runner):
+            ema_update(teacher, student, momentum, self.buffers)
