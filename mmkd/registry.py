@@ -42,7 +42,10 @@ class MMKDRegistry(Registry):
         return super().get(key)
 
 
-_LOCATIONS = ['mmkd.datasets', 'mmkd.engine', 'mmkd.volumetric']
+_LOCATIONS = [
+    'mmkd.datasets', 'mmkd.detection', 'mmkd.engine', 'mmkd.teacher_student',
+    'mmkd.volumetric'
+]
 
 
 def _child(name, parent):

@@ -1,0 +1,3 @@
+from .mean_teacher import MeanTeacherDetector
+
+__all__ = ['MeanTeacherDetector']

@@ -1,0 +1,3 @@
+from .fixed_threshold import FixedThreshold
+
+__all__ = ['FixedThreshold']

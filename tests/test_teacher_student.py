@@ -1,0 +1,77 @@
+import math
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+from mmengine.structures import InstanceData
+
+from conftest import ROOT, load_config, run_tool
+from mmkd.teacher_student import FixedThreshold, sigmoid_rampup
+
+
+def test_sigmoid_rampup_formula():
+    assert sigmoid_rampup(0, 100) == pytest.approx(math.exp(-5))
+    assert sigmoid_rampup(50, 100) == pytest.approx(math.exp(-5 * 0.25))
+    assert sigmoid_rampup(100, 100) == 1.0
+    assert sigmoid_rampup(3, 0) == 1.0
+
+
+def test_fixed_threshold_on_boxes_moves_with_the_scores():
+    preds = InstanceData(bboxes=torch.rand(4, 4),
+                         scores=torch.tensor([0.95, 0.5, 0.9, 0.89]),
+                         labels=torch.tensor([0, 1, 2, 1]))
+    kept = FixedThreshold(score_thr=0.9)(preds)
+    assert kept.scores.tolist() == pytest.approx([0.95, 0.9])
+    kept = FixedThreshold(score_thr=[0.99, 0.4, 0.99])(preds)  # per class
+    assert kept.labels.tolist() == [1, 1]
+
+
+def test_fixed_threshold_on_probability_maps_ignores_low_confidence():
+    probs = torch.tensor([[[0.7, 0.2]], [[0.3, 0.8]]])  # (C=2, 1, 2)
+    label = FixedThreshold(score_thr=0.75, ignore_index=255)(probs)
+    assert label.tolist() == [[255, 1]]
+
+
+def _build_demo_model():
+    from mmkd.registry import MODELS
+    init_default_scope('mmkd')
+    cfg = load_config('configs/demo/mean_teacher_faster_rcnn_r18_demo_coco_10p.py')
+    cfg.model.student.init_cfg = None
+    return MODELS.build(cfg.model)
+
+
+def test_teacher_is_frozen_and_stays_in_eval_mode():
+    model = _build_demo_model()
+    model.train()
+    assert model.student.training
+    assert not model.teacher.training
+    assert not any(m.training for m in model.teacher.modules())
+    assert not any(p.requires_grad for p in model.teacher.parameters())
+    assert all(p.requires_grad for p in model.student.parameters())
+
+
+@pytest.mark.slow
+def test_mean_teacher_demo_config_trains_a_few_iterations(tmp_path,
+                                                          demo_root):
+    root = osp.join(demo_root, 'coco_demo') + '/'
+    cfg = load_config(
+        'configs/demo/mean_teacher_faster_rcnn_r18_demo_coco_10p.py')
+    cfg.model.student.init_cfg = None
+    for ds in cfg.train_dataloader.dataset.datasets:
+        ds.data_root = root
+    cfg.val_dataloader.dataset.data_root = root
+    cfg.val_evaluator.ann_file = root + 'annotations/instances_val2017.json'
+    cfg.train_cfg.max_iters = 3
+    cfg.train_cfg.val_interval = 3
+    cfg.default_hooks.logger.interval = 1
+    cfg.dump(str(tmp_path / 'mt.py'))
+    cfg = tmp_path / 'mt.py'
+    r = run_tool('tools/train.py', str(cfg), '--work-dir',
+                 str(tmp_path / 'wd'))
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-4000:]
+    assert 'unsup_num_pseudo' in out
+    assert 'nan' not in out.split('Iter(train) [3/3]')[1].split('\n')[0]
+    # teacher and student are both evaluated
+    assert 'teacher/coco/bbox_mAP' in out and 'student/coco/bbox_mAP' in out
