@@ -27,9 +27,7 @@ if [ -f "$STAMP" ] && [ "$(cat $REQS | sha1sum)" = "$(cat "$STAMP")" ]; then
 fi
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 PIP="$VENV/bin/python -m pip"
-# mmcv's setup.py needs pkg_resources (setuptools < 70)
-$PIP install -q 'setuptools<70' wheel
-$PIP install -q "$TORCH_SPEC"
+$PIP install -q wheel "$TORCH_SPEC"
 
 WHEELHOUSE=${MMKD_WHEELHOUSE:-}
 if [ -z "$WHEELHOUSE" ] && [ -d ../shared/wheelhouse ]; then
@@ -43,11 +41,19 @@ if ! $VENV/bin/python -c 'import mmcv, mmcv.ops' 2>/dev/null; then
   fi
   echo "installing mmcv==2.1.0 (wheelhouse: ${WHEELHOUSE:-none}, CUDA ops: $CUDA);" \
        "building from source takes ~17 min on 2 cores"
-  MMCV_WITH_OPS=1 FORCE_CUDA=$CUDA $PIP install "${FIND_LINKS[@]}" \
-    --no-build-isolation 'mmcv==2.1.0'
+  if [ ${#FIND_LINKS[@]} -gt 0 ] && ls "$WHEELHOUSE"/mmcv-2.1.0-*.whl >/dev/null 2>&1; then
+    $PIP install "${FIND_LINKS[@]}" 'mmcv==2.1.0'
+  else
+    # mmcv 2.1.0's setup.py needs pkg_resources (setuptools < 70), torch
+    # 2.13 needs setuptools >= 77: downgrade for the build only
+    SETUPTOOLS=$($VENV/bin/python -c 'import setuptools; print(setuptools.__version__)')
+    $PIP install -q 'setuptools<70'
+    MMCV_WITH_OPS=1 FORCE_CUDA=$CUDA $PIP install --no-build-isolation \
+      'mmcv==2.1.0'
+    $PIP install -q "setuptools==$SETUPTOOLS"
+  fi
 fi
-# setuptools stays < 70 so that a later mmcv rebuild keeps working
-$PIP install -q --no-build-isolation -e '.[tests]' 'setuptools<70'
+$PIP install -q --no-build-isolation -e '.[tests]'
 $VENV/bin/python -c 'import mmcv.ops, mmdet, mmseg, monai, nibabel, mmkd'
 cat $REQS | sha1sum > "$STAMP"
 echo "environment ready: $VENV"
