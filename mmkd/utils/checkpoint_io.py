@@ -32,9 +32,10 @@ from mmengine.runner.checkpoint import CheckpointLoader
 def _history_buffer_getattr(obj, name):
     """Stand-in for ``builtins.getattr`` while unpickling: only resolves the
     statistics methods that ``HistoryBuffer.__getstate__`` pickles."""
-    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
-        return getattr(obj, name)
-    if obj is HistoryBuffer and name in ('min', 'max', 'current', 'mean'):
+    # the built-in methods are registered when the first buffer is made
+    allowed = {'min', 'max', 'current', 'mean'}
+    allowed.update(HistoryBuffer._statistics_methods)
+    if obj is HistoryBuffer and name in allowed:
         return getattr(obj, name)
     raise pickle.UnpicklingError(
         f'checkpoint asks for getattr({obj!r}, {name!r}); mmkd only allows '
