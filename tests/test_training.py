@@ -105,3 +105,30 @@ def test_two_gloo_processes_through_dist_train(tmp_path, demo_root):
     assert "'GPU number': 2" in out or 'GPU number: 2' in out
     assert osp.isfile(osp.join(wd, 'iter_4.pth'))
     assert len(train_losses(wd)) == 4
+
+
+def test_test_tool_dumps_predictions_and_paints(tmp_path, demo_root):
+    """tools/test.py on a checkpoint: --out writes the predictions, --show-dir
+    the painted images, and the metric is reported."""
+    import pickle
+
+    from conftest import load_config, point_det_config_at
+    cfg_train = write_tiny_det_config(tmp_path, demo_root, max_iters=2,
+                                      ckpt_interval=2)
+    wd = str(tmp_path / 'wd')
+    r = run_tool('tools/train.py', cfg_train, '--work-dir', wd)
+    assert r.returncode == 0, r.stderr[-3000:]
+    cfg = point_det_config_at(
+        load_config('configs/demo/faster_rcnn_r18_demo_coco_full.py'),
+        demo_root)
+    cfg.dump(str(tmp_path / 'test_cfg.py'))
+    out = str(tmp_path / 'preds.pkl')
+    r = run_tool('tools/test.py', str(tmp_path / 'test_cfg.py'),
+                 osp.join(wd, 'iter_2.pth'), '--work-dir',
+                 str(tmp_path / 'test'), '--out', out, '--show-dir', 'vis')
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert 'coco/bbox_mAP' in r.stdout + r.stderr
+    preds = pickle.load(open(out, 'rb'))
+    assert len(preds) == 12 and 'pred_instances' in preds[0]
+    painted = glob.glob(osp.join(str(tmp_path / 'test'), '*', 'vis', '*'))
+    assert len(painted) == 12

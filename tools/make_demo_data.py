@@ -353,7 +353,7 @@ def make_cbct_volume(rng, shape, multiclass=False):
     band = np.abs(yy - arc_y) < 0.09 * Y
     zc = Z * rng.uniform(0.45, 0.55)
     bone = band & (np.abs(zz - zc) < 0.35 * Z) & head
-    img[bone] = rng.uniform(700, 1100) + rng.normal(0, 80, bone.sum())
+    img[bone] = rng.uniform(900, 1400) + rng.normal(0, 120, bone.sum())
     lab = np.zeros(shape, np.uint8)
     # teeth along the arc
     n_side = int(rng.integers(5, 8))
@@ -376,9 +376,10 @@ def make_cbct_volume(rng, shape, multiclass=False):
         radius = np.where(zz_rel > 0, r * (1 - 0.6 * zz_rel / root_len), r)
         body = ((xx - tx)**2 + (yy - ty)**2 <= radius**2) & \
             (zz_rel > -crown) & (zz_rel < root_len)
-        img[body] = rng.uniform(1700, 2300) + rng.normal(0, 100, body.sum())
+        # dentin overlaps dense bone in HU: intensity alone does not segment
+        img[body] = rng.uniform(1300, 1800) + rng.normal(0, 150, body.sum())
         enamel = body & (zz_rel < -crown * 0.5)
-        img[enamel] += 600
+        img[enamel] += 400
         lab[body] = tooth_type if multiclass else 1
     # metal streaks from a filling: bright lines through one axial band
     if rng.random() < 0.6:
@@ -388,8 +389,10 @@ def make_cbct_volume(rng, shape, multiclass=False):
             d = (xx - cx) * np.sin(ang) - (yy - y0) * np.cos(ang)
             streak = (np.abs(d) < 0.6) & (np.abs(zz - z_s) < 2)
             img[streak] += rng.choice([-1, 1]) * rng.uniform(400, 900)
-    img += rng.normal(0, 60, shape)  # noise
-    img = cv2.GaussianBlur(img.reshape(X, -1), (3, 3), 0).reshape(shape)
+    img += rng.normal(0, rng.uniform(120, 220), shape)  # noise
+    img = cv2.GaussianBlur(img.reshape(X, -1), (5, 5), 0).reshape(shape)
+    # scanner-to-scanner calibration differences
+    img = img * rng.uniform(0.85, 1.15) + rng.uniform(-150, 150)
     return img.astype(np.float32), lab
 
 
