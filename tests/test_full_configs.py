@@ -5,6 +5,7 @@ off (no downloads here)."""
 import json
 import os
 import os.path as osp
+import re
 import shutil
 
 import numpy as np
@@ -121,7 +122,10 @@ def test_full_config_runs_one_iteration(config, demo_root, tmp_path):
     assert r.returncode == 0, out[-4000:]
     assert 'Iter(train)' in out or 'Epoch(train)' in out or \
         osp.isfile(osp.join(wd, 'last_checkpoint'))
-    # a validation ran and logged its metric
-    metric = {'coco': 'coco/bbox_mAP', 'cityscapes': 'mIoU',
-              'cbct': 'cbct/Dice'}[kind]
-    assert metric in out
+    # a validation ran and logged its metric (an untrained Faster R-CNN after
+    # one iteration usually predicts nothing: mmdet's CocoMetric then warns
+    # that the results are empty instead of reporting 0)
+    assert re.search(r'\(val\).*\[1/1\]', out), out[-2000:]
+    metric = {'coco': 'The testing results of the whole dataset is empty',
+              'cityscapes': 'mIoU', 'cbct': 'cbct/Dice'}[kind]
+    assert metric in out or 'coco/bbox_mAP' in out
