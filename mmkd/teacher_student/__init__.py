@@ -1,9 +1,9 @@
 from .ema import EMATeacherHook, ema_update
-from .model import TeacherStudentModel, current_iter, prefix_losses
+from .model import TeacherStudentModel, current_iter
 from .pseudo_label import FixedThreshold
 from .ramps import sigmoid_rampup
 
 __all__ = [
     'EMATeacherHook', 'ema_update', 'TeacherStudentModel', 'current_iter',
-    'prefix_losses', 'FixedThreshold', 'sigmoid_rampup'
+    'FixedThreshold', 'sigmoid_rampup'
 ]

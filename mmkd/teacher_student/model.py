@@ -15,6 +15,7 @@ import copy
 from typing import Dict
 
 import torch
+from mmdet.models.utils import rename_loss_dict, reweight_loss_dict
 from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
 
@@ -26,18 +27,6 @@ def current_iter() -> int:
     """The runner's iteration (0 outside a runner)."""
     hub = MessageHub.get_current_instance()
     return int(hub.get_info('iter', 0) or 0)
-
-
-def prefix_losses(prefix: str, losses: Dict, weight: float = 1.0) -> Dict:
-    """``{prefix + k: weight · v}`` for loss terms; other entries (accuracy,
-    statistics) are renamed but not weighted."""
-    out = {}
-    for key, value in losses.items():
-        if 'loss' in key:
-            value = [v * weight for v in value] if isinstance(
-                value, (list, tuple)) else value * weight
-        out[prefix + key] = value
-    return out
 
 
 class TeacherStudentModel(BaseModel):
@@ -96,17 +85,22 @@ class TeacherStudentModel(BaseModel):
 
     # -- the template -------------------------------------------------------
     def loss(self, inputs: Dict, data_samples: Dict) -> Dict:
-        losses = prefix_losses(
-            'sup_', self.sup_loss(inputs['sup'], data_samples['sup']),
-            self.sup_weight)
+        losses = rename_loss_dict(
+            'sup_',
+            reweight_loss_dict(
+                self.sup_loss(inputs['sup'], data_samples['sup']),
+                self.sup_weight))
         with torch.no_grad():
             targets = self.pseudo_label(inputs['unsup_teacher'],
                                         data_samples['unsup_teacher'])
         targets = self.to_student_view(targets,
                                        data_samples['unsup_student'])
         unsup = self.unsup_loss(inputs['unsup_student'], targets)
-        losses.update(prefix_losses('unsup_', unsup,
-                                    self.unsup_weight_at(current_iter())))
+        losses.update(
+            rename_loss_dict(
+                'unsup_',
+                reweight_loss_dict(unsup,
+                                   self.unsup_weight_at(current_iter()))))
         return losses
 
     def sup_loss(self, inputs, data_samples) -> Dict:
