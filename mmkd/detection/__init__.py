@@ -1,3 +1,6 @@
+from .box_jitter import jitter_boxes, jitter_uncertainty
 from .mean_teacher import MeanTeacherDetector
+from .soft_teacher import SoftTeacher, soft_teacher_cls_loss
 
-__all__ = ['MeanTeacherDetector']
+__all__ = ['MeanTeacherDetector', 'SoftTeacher', 'soft_teacher_cls_loss',
+           'jitter_boxes', 'jitter_uncertainty']

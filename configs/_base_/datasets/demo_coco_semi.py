@@ -63,12 +63,13 @@ unlabeled_dataset = dict(
     data_prefix=dict(img='train2017/'),
     filter_cfg=dict(filter_empty_gt=False),
     pipeline=unsup_pipeline)
+# 1 labelled : 3 unlabelled images per batch; the ratio is stated once, in
+# the sampler, and batch_size is a multiple of sum(ratio)
 train_dataloader = dict(
     _delete_=True,
     batch_size=4,
     num_workers=1,
     persistent_workers=True,
-    sampler=dict(type='GroupMultiSourceSampler', batch_size=4,
-                 source_ratio=[1, 3]),
-    dataset=dict(type='ConcatDataset',
-                 datasets=[labeled_dataset, unlabeled_dataset]))
+    sampler=dict(type='SemiSampler', ratio=(1, 3)),
+    dataset=dict(type='SemiDataset', labeled=labeled_dataset,
+                 unlabeled=unlabeled_dataset))

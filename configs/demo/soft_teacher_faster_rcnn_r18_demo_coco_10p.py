@@ -1,0 +1,56 @@
+# Soft Teacher, Faster R-CNN R18 (narrow) on the demo COCO: 10 % labelled
+# (fold 1) + the other 90 % unlabelled, 1 labelled : 3 unlabelled per batch.
+# Starts from the supervised 10 % model (first run
+#   python tools/run_demo.py configs/demo/faster_rcnn_r18_demo_coco_10p.py
+# or point model.student.init_cfg.checkpoint at another checkpoint) and
+# trains 500 more iterations; the teacher is the EMA of the student.
+_base_ = [
+    '../_base_/models/faster_rcnn_r18_fpn_tiny.py',
+    '../_base_/datasets/demo_coco_semi.py',
+    '../_base_/default_runtime_det.py'
+]
+detector = _base_.model
+detector.init_cfg = dict(
+    type='Pretrained',
+    checkpoint='work_dirs/demo/faster_rcnn_r18_demo_coco_10p/iter_1000.pth')
+model = dict(
+    _delete_=True,
+    type='SoftTeacher',
+    student=detector,
+    data_preprocessor=dict(type='MultiBranchDataPreprocessor',
+                           data_preprocessor=detector.data_preprocessor),
+    pseudo_labeller=dict(type='FixedThreshold', score_thr=0.5),
+    rpn_pseudo_thr=0.9,
+    cls_pseudo_thr=0.9,
+    reg_pseudo_thr=0.02,
+    jitter_times=10,
+    jitter_scale=0.06,
+    sup_weight=1.0,
+    unsup_weight=4.0,
+    predict_on='teacher')
+custom_hooks = [
+    dict(type='EMATeacherHook', momentum=0.01, buffers='copy'),
+    dict(type='PseudoLabelStatsHook', interval=50,
+         gt_ann_file='data/coco_demo/annotations/semi_anns/'
+         'instances_train2017.1@10-unlabeled.gt.json'),
+    dict(type='RNGStateHook'),
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=500, val_interval=250)
+val_cfg = dict(type='TeacherStudentValLoop')
+test_cfg = dict(type='TestLoop')
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50)
+]
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1e-4, weight_decay=0.05),
+    clip_grad=dict(max_norm=10, norm_type=2))
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=50),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=250,
+                    max_keep_ckpts=2,
+                    save_best=['teacher/coco/bbox_mAP',
+                               'student/coco/bbox_mAP'],
+                    rule='greater'))
+log_processor = dict(by_epoch=False)
+randomness = dict(seed=0)

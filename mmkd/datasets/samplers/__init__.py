@@ -1,0 +1,3 @@
+from .semi_sampler import SemiSampler
+
+__all__ = ['SemiSampler']

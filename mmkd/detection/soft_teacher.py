@@ -1,0 +1,314 @@
+"""Soft Teacher (Xu et al., "End-to-End Semi-Supervised Object Detection with
+Soft Teacher", ICCV 2021) on the teacher–student core, for Faster R-CNN and --
+new here -- Mask R-CNN (pseudo masks of the teacher's confident boxes).
+
+What differs from mmdet 3.3's ``SoftTeacher`` (same losses otherwise):
+
+* the teacher stays in eval mode and its BN buffers follow the EMA hook's
+  policy (mmdet's teacher goes back to train mode with ``model.train()``);
+* the regression branch forwards only the positive RoIs it samples: the box
+  loss of a RoI head is a sum over positives divided by the number of sampled
+  RoIs, so forwarding the negatives too (mmdet runs a whole second
+  ``roi_head.loss``) is wasted work -- the value is identical;
+* the teacher scores the student's proposals and the jittered boxes with one
+  RoI-head forward each, without the detection post-processing.
+"""
+import copy
+from typing import Dict, List
+
+import cv2
+import numpy as np
+import torch
+from mmdet.structures.bbox import bbox2roi, bbox_project
+from mmdet.structures.mask import BitmapMasks
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from mmkd.registry import MODELS
+from mmkd.teacher_student.model import TeacherStudentModel
+from .box_jitter import jitter_boxes, jitter_uncertainty
+
+
+def soft_teacher_cls_loss(loss_cls, cls_score: Tensor, labels: Tensor,
+                          bg_prob: Tensor, num_classes: int) -> Tensor:
+    """The "soft teacher" classification loss of the paper, eq. (3)–(4)::
+
+        L_cls = (Σ_fg CE + Σ_bg p_bg · CE) / max(N_fg + Σ_bg p_bg, 1)
+
+    Args:
+        loss_cls: the RoI head's classification loss module (cross-entropy
+            with per-sample weights and ``avg_factor``).
+        cls_score: student logits ``(N, num_classes + 1)`` of the sampled
+            proposals.
+        labels: their targets; ``num_classes`` marks background.
+        bg_prob: the teacher's background probability of each proposal.
+    """
+    weights = torch.where(labels == num_classes, bg_prob,
+                          torch.ones_like(bg_prob))
+    return loss_cls(cls_score, labels, weights,
+                    avg_factor=weights.sum().clamp(min=1.0))
+
+
+def warp_masks(masks: np.ndarray, matrix: np.ndarray, out_hw) -> np.ndarray:
+    """Warp ``(N, H, W)`` binary masks with a 3×3 homography."""
+    h, w = int(out_hw[0]), int(out_hw[1])
+    if len(masks) == 0:
+        return np.zeros((0, h, w), np.uint8)
+    return np.stack([
+        cv2.warpPerspective(m.astype(np.uint8), matrix, (w, h),
+                            flags=cv2.INTER_NEAREST) for m in masks
+    ])
+
+
+@MODELS.register_module()
+class SoftTeacher(TeacherStudentModel):
+    """Soft Teacher for two-stage detectors (Faster / Mask R-CNN).
+
+    Teacher, on the weak view: RPN -> RoI head (its ``test_cfg``) -> boxes
+    kept by the pseudo-labeller (default score > 0.5), each with a regression
+    uncertainty from ``jitter_times`` jittered copies re-refined by the
+    teacher.  Student, on the strong view:
+
+    * RPN loss on pseudo boxes with score > ``rpn_pseudo_thr``, class-agnostic;
+    * RoI classification on pseudo boxes with score > ``cls_pseudo_thr``,
+      background proposals weighted by the teacher's background probability
+      (:func:`soft_teacher_cls_loss`);
+    * RoI regression on pseudo boxes with uncertainty < ``reg_pseudo_thr``;
+    * Mask R-CNN: mask loss on the classification positives, targets = the
+      teacher's masks warped into the student view.
+
+    Args:
+        rpn_pseudo_thr, cls_pseudo_thr, reg_pseudo_thr: see above
+            (0.9, 0.9, 0.02 in the paper).
+        jitter_times, jitter_scale: 10 copies, σ = 0.06·[w, h, w, h].
+        min_pseudo_bbox_wh: drop pseudo boxes smaller than this in the
+            student view.
+        Others: :class:`~mmkd.teacher_student.model.TeacherStudentModel`;
+        the default pseudo-labeller keeps teacher boxes with score > 0.5.
+
+    When a pseudo-label statistics hook asks for it
+    (``record_pseudo_labels = True``), the boxes used as classification
+    foreground are kept, in original-image coordinates, in
+    ``pseudo_label_records``.
+    """
+
+    def __init__(self, *args, rpn_pseudo_thr=0.9, cls_pseudo_thr=0.9,
+                 reg_pseudo_thr=0.02, jitter_times=10, jitter_scale=0.06,
+                 min_pseudo_bbox_wh=(1e-2, 1e-2), **kwargs):
+        kwargs.setdefault('pseudo_labeller',
+                          dict(type='FixedThreshold', score_thr=0.5))
+        super().__init__(*args, **kwargs)
+        if not (hasattr(self.student, 'rpn_head')
+                and hasattr(self.student, 'roi_head')):
+            raise TypeError('SoftTeacher needs a two-stage detector (with '
+                            f'rpn_head and roi_head), got '
+                            f'{type(self.student).__name__}')
+        self.rpn_pseudo_thr = rpn_pseudo_thr
+        self.cls_pseudo_thr = cls_pseudo_thr
+        self.reg_pseudo_thr = reg_pseudo_thr
+        self.jitter_times = jitter_times
+        self.jitter_scale = jitter_scale
+        self.min_pseudo_bbox_wh = min_pseudo_bbox_wh
+        self.record_pseudo_labels = False
+        self.pseudo_label_records: List[dict] = []
+
+    @property
+    def with_mask(self) -> bool:
+        return self.student.roi_head.with_mask
+
+    # -- teacher --------------------------------------------------------------
+    def pseudo_label(self, inputs, data_samples) -> Dict:
+        teacher = self.teacher
+        x = teacher.extract_feat(inputs)
+        proposals = teacher.rpn_head.predict(x, data_samples, rescale=False)
+        results = teacher.roi_head.predict(x, proposals, data_samples,
+                                           rescale=False)
+        kept = [self.pseudo_labeller(r) for r in results]
+        for i, (inst, sample) in enumerate(zip(kept, data_samples)):
+            img_feats = tuple(lvl[i][None] for lvl in x)
+            inst.reg_unc = self.regression_uncertainty(img_feats, inst,
+                                                       sample)
+        if self.record_pseudo_labels:
+            self._record(kept, data_samples)
+        return dict(instances=kept, feats=x, samples=data_samples)
+
+    def regression_uncertainty(self, img_feats, inst: InstanceData,
+                               sample) -> Tensor:
+        """Per pseudo box of one image: spread of the teacher's refinements of
+        ``jitter_times`` jittered copies (:func:`jitter_uncertainty`)."""
+        n = len(inst)
+        if n == 0:
+            return inst.bboxes.new_zeros(0)
+        roi_head = self.teacher.roi_head
+        jittered = jitter_boxes(inst.bboxes, self.jitter_times,
+                                self.jitter_scale).reshape(-1, 4)
+        rois = bbox2roi([jittered])
+        bbox_pred = roi_head._bbox_forward(img_feats, rois)['bbox_pred']
+        labels = inst.labels.repeat(self.jitter_times)
+        bbox_pred = self._select_class(roi_head.bbox_head, bbox_pred, labels)
+        refined = roi_head.bbox_head.bbox_coder.decode(
+            rois[:, 1:], bbox_pred, max_shape=sample.img_shape)
+        return jitter_uncertainty(refined.reshape(self.jitter_times, n, 4))
+
+    @staticmethod
+    def _select_class(bbox_head, bbox_pred: Tensor, labels: Tensor):
+        if bbox_head.reg_class_agnostic or bbox_pred.shape[1] == 4:
+            return bbox_pred[:, :4]
+        return bbox_pred.view(len(bbox_pred), -1, 4)[
+            torch.arange(len(bbox_pred), device=bbox_pred.device), labels]
+
+    def _record(self, kept, samples):
+        for inst, sample in zip(kept, samples):
+            fg = inst[inst.scores > self.cls_pseudo_thr]
+            to_orig = torch.from_numpy(
+                np.linalg.inv(sample.homography_matrix)).to(fg.bboxes)
+            self.pseudo_label_records.append(
+                dict(img_id=sample.metainfo.get('img_id'),
+                     bboxes=bbox_project(fg.bboxes, to_orig,
+                                         sample.ori_shape).cpu(),
+                     labels=fg.labels.cpu(), scores=fg.scores.cpu()))
+
+    # -- teacher view -> student view -------------------------------------
+    def to_student_view(self, targets, student_samples) -> Dict:
+        out = []
+        for inst, t_sample, s_sample in zip(targets['instances'],
+                                            targets['samples'],
+                                            student_samples):
+            # view_t = H_t · orig, view_s = H_s · orig
+            t_to_s = (s_sample.homography_matrix
+                      @ np.linalg.inv(t_sample.homography_matrix))
+            inst = copy.copy(inst)
+            inst.bboxes = bbox_project(
+                inst.bboxes, torch.from_numpy(t_to_s).to(inst.bboxes),
+                s_sample.img_shape)
+            if self.with_mask:
+                inst.masks = warp_masks(inst.masks.cpu().numpy(), t_to_s,
+                                        s_sample.img_shape)
+            wh = inst.bboxes[:, 2:] - inst.bboxes[:, :2]
+            inst = inst[(wh[:, 0] > self.min_pseudo_bbox_wh[0])
+                        & (wh[:, 1] > self.min_pseudo_bbox_wh[1])]
+            if self.with_mask:
+                h, w = s_sample.img_shape[:2]
+                inst.masks = BitmapMasks(inst.masks.reshape(-1, h, w), h, w)
+            sample = copy.copy(s_sample)
+            sample.gt_instances = inst
+            sample.s_to_t = np.linalg.inv(t_to_s)
+            sample.teacher_img_shape = t_sample.img_shape
+            out.append(sample)
+        return dict(samples=out, teacher_feats=targets['feats'])
+
+    # -- student ------------------------------------------------------------
+    def unsup_loss(self, inputs, targets) -> Dict:
+        samples = targets['samples']
+        student = self.student
+        x = student.extract_feat(inputs)
+        losses, proposals = self.rpn_loss(x, samples)
+        cls_instances = [s.gt_instances[s.gt_instances.scores
+                                        > self.cls_pseudo_thr]
+                         for s in samples]
+        losses.update(self.rcnn_cls_loss(x, proposals, cls_instances,
+                                         samples, targets['teacher_feats']))
+        reg_instances = [s.gt_instances[s.gt_instances.reg_unc
+                                        < self.reg_pseudo_thr]
+                         for s in samples]
+        losses['loss_bbox'] = self.rcnn_reg_loss(x, proposals, reg_instances)
+        n = len(samples)
+        losses['num_pseudo_cls'] = x[0].new_tensor(
+            sum(len(i) for i in cls_instances) / n)
+        losses['num_pseudo_reg'] = x[0].new_tensor(
+            sum(len(i) for i in reg_instances) / n)
+        return losses
+
+    def rpn_loss(self, x, samples):
+        rpn_samples = []
+        for s in samples:
+            inst = s.gt_instances[s.gt_instances.scores > self.rpn_pseudo_thr]
+            rpn_inst = InstanceData(bboxes=inst.bboxes,
+                                    labels=torch.zeros_like(inst.labels))
+            s = copy.copy(s)
+            s.gt_instances = rpn_inst
+            rpn_samples.append(s)
+        student = self.student
+        proposal_cfg = student.train_cfg.get('rpn_proposal',
+                                             student.test_cfg.rpn)
+        losses, proposals = student.rpn_head.loss_and_predict(
+            x, rpn_samples, proposal_cfg=proposal_cfg)
+        losses = {(k if 'rpn' in k else f'rpn_{k}'): v
+                  for k, v in losses.items()}
+        return losses, proposals
+
+    def _sample(self, x, proposals, instances):
+        roi_head = self.student.roi_head
+        results = []
+        for i, (props, gt) in enumerate(zip(proposals, instances)):
+            priors = InstanceData(priors=props.bboxes)
+            assign = roi_head.bbox_assigner.assign(priors, gt, None)
+            results.append(roi_head.bbox_sampler.sample(
+                assign, priors, gt, feats=[lvl[i][None] for lvl in x]))
+        return results
+
+    def rcnn_cls_loss(self, x, proposals, instances, samples,
+                      teacher_feats) -> Dict:
+        roi_head = self.student.roi_head
+        bbox_head = roi_head.bbox_head
+        sampling = self._sample(x, proposals, instances)
+        rois = bbox2roi([s.priors for s in sampling])
+        bbox_results = roi_head._bbox_forward(x, rois)
+        labels, _, _, _ = bbox_head.get_targets(
+            sampling, self.student.train_cfg.rcnn)
+        with torch.no_grad():
+            bg_prob = self.teacher_background_prob(sampling, samples,
+                                                   teacher_feats)
+        losses = dict(loss_cls=soft_teacher_cls_loss(
+            bbox_head.loss_cls, bbox_results['cls_score'], labels, bg_prob,
+            bbox_head.num_classes))
+        if self.with_mask:
+            gts = [InstanceData(bboxes=i.bboxes, labels=i.labels,
+                                masks=i.masks) for i in instances]
+            mask_results = roi_head.mask_loss(
+                x, sampling, bbox_results['bbox_feats'], gts)
+            losses.update(mask_results['loss_mask'])
+        return losses
+
+    def teacher_background_prob(self, sampling, samples,
+                                teacher_feats) -> Tensor:
+        """The teacher's background probability of each sampled student
+        proposal, mapped into the teacher's view."""
+        boxes = [
+            bbox_project(res.priors,
+                         torch.from_numpy(s.s_to_t).to(res.priors),
+                         s.teacher_img_shape)
+            for res, s in zip(sampling, samples)
+        ]
+        roi_head = self.teacher.roi_head
+        if roi_head.bbox_head.custom_cls_channels or \
+                roi_head.bbox_head.loss_cls.use_sigmoid:
+            raise NotImplementedError(
+                'SoftTeacher needs a softmax classifier in the RoI head')
+        cls_score = roi_head._bbox_forward(teacher_feats,
+                                           bbox2roi(boxes))['cls_score']
+        return cls_score.softmax(dim=-1)[:, -1]
+
+    def rcnn_reg_loss(self, x, proposals, instances) -> Tensor:
+        """RoI box loss on the confident-regression pseudo boxes, computed
+        from the positive RoIs only (see the module docstring)."""
+        roi_head = self.student.roi_head
+        bbox_head = roi_head.bbox_head
+        sampling = self._sample(x, proposals, instances)
+        labels, _, bbox_targets, bbox_weights = bbox_head.get_targets(
+            sampling, self.student.train_cfg.rcnn)
+        pos = (labels >= 0) & (labels < bbox_head.num_classes)
+        pos_rois = bbox2roi([s.pos_priors for s in sampling])
+        if len(pos_rois) == 0:
+            # keep the head in the graph (DDP) with a zero loss
+            rois = bbox2roi([s.priors[:1] for s in sampling])
+            return roi_head._bbox_forward(x, rois)['bbox_pred'].sum() * 0
+        bbox_pred = roi_head._bbox_forward(x, pos_rois)['bbox_pred']
+        bbox_pred = self._select_class(bbox_head, bbox_pred, labels[pos])
+        if bbox_head.reg_decoded_bbox:
+            bbox_pred = bbox_head.bbox_coder.decode(pos_rois[:, 1:],
+                                                    bbox_pred)
+        # avg_factor: all sampled RoIs, as BBoxHead.loss
+        return bbox_head.loss_bbox(bbox_pred, bbox_targets[pos],
+                                   bbox_weights[pos],
+                                   avg_factor=bbox_targets.size(0))
