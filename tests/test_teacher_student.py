@@ -58,8 +58,8 @@ def test_mean_teacher_demo_config_trains_a_few_iterations(tmp_path,
     cfg = load_config(
         'configs/demo/mean_teacher_faster_rcnn_r18_demo_coco_10p.py')
     cfg.model.student.init_cfg = None
-    for ds in cfg.train_dataloader.dataset.datasets:
-        ds.data_root = root
+    for part in ('labeled', 'unlabeled'):
+        cfg.train_dataloader.dataset[part].data_root = root
     cfg.val_dataloader.dataset.data_root = root
     cfg.val_evaluator.ann_file = root + 'annotations/instances_val2017.json'
     cfg.train_cfg.max_iters = 3

@@ -22,7 +22,9 @@ class SemiDataset(ConcatDataset):
 
     * The two class lists must be identical (same names, same order): a
       mismatch is an error naming both files -- mmengine would only say
-      that the meta information of the datasets differs.
+      that the meta information of the datasets differs.  An unlabelled
+      dataset without a class list (an image folder) takes the labelled
+      one's.
     * An index may come as ``(index, seed)``: the python, numpy and torch
       generators are seeded with ``seed`` while that sample is loaded (and
       restored afterwards), so a sample's augmentation depends on its
@@ -36,6 +38,8 @@ class SemiDataset(ConcatDataset):
         datasets = [DATASETS.build(d) if isinstance(d, dict) else d
                     for d in (labeled, unlabeled)]
         classes = [tuple(d.metainfo.get('classes', ())) for d in datasets]
+        if not classes[1]:  # e.g. an image folder: takes the labelled list
+            datasets[1]._metainfo['classes'] = classes[1] = classes[0]
         if classes[0] != classes[1]:
             raise DataError(
                 f'labelled and unlabelled datasets have different class lists'

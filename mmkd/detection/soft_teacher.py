@@ -50,12 +50,17 @@ def soft_teacher_cls_loss(loss_cls, cls_score: Tensor, labels: Tensor,
 
 
 def warp_masks(masks: np.ndarray, matrix: np.ndarray, out_hw) -> np.ndarray:
-    """Warp ``(N, H, W)`` binary masks with a 3×3 homography."""
+    """Warp ``(N, H, W)`` binary masks with a 3×3 homography of *box*
+    coordinates (pixel ``i`` spans ``[i, i+1)``, as mmdet's transforms
+    record them); cv2 maps pixel centres, hence the half-pixel shifts
+    (without them a flip moves a mask one pixel off its box)."""
     h, w = int(out_hw[0]), int(out_hw[1])
     if len(masks) == 0:
         return np.zeros((0, h, w), np.uint8)
+    to_centre = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1]])
+    pixel_matrix = np.linalg.inv(to_centre) @ matrix @ to_centre
     return np.stack([
-        cv2.warpPerspective(m.astype(np.uint8), matrix, (w, h),
+        cv2.warpPerspective(m.astype(np.uint8), pixel_matrix, (w, h),
                             flags=cv2.INTER_NEAREST) for m in masks
     ])
 

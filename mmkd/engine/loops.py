@@ -23,6 +23,9 @@ class IterBasedTrainLoop(MMEngineIterBasedTrainLoop):
 
     def __init__(self, runner, dataloader, *args, **kwargs):
         super().__init__(runner, dataloader, *args, **kwargs)
+        self._check_units()
+
+    def _check_units(self):
         sampler = self.dataloader.sampler
         unit = getattr(sampler, 'unit', None)
         if unit and self.dataloader.batch_size % unit:

@@ -1,0 +1,230 @@
+"""Soft Teacher: the paper's formulas on hand-computed cases, and the
+student's losses wired to the teacher the way the paper says."""
+import math
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmdet.models.losses import CrossEntropyLoss
+from mmdet.structures import DetDataSample
+from mmengine.registry import init_default_scope
+from mmengine.structures import InstanceData
+
+from conftest import load_config
+from mmkd.detection import (jitter_boxes, jitter_uncertainty,
+                            soft_teacher_cls_loss)
+
+
+def _ce(logits, label):
+    return -torch.log_softmax(torch.tensor(logits), -1)[label].item()
+
+
+def test_soft_teacher_cls_loss_on_a_hand_computed_case():
+    # 2 classes + background (index 2): one foreground, two backgrounds
+    logits = [[2.0, 0.5, -1.0], [0.1, 0.2, 1.5], [1.0, 1.0, 0.0]]
+    labels = torch.tensor([0, 2, 2])
+    bg_prob = torch.tensor([0.3, 0.8, 0.4])  # the fg's 0.3 is not used
+    loss = soft_teacher_cls_loss(CrossEntropyLoss(), torch.tensor(logits),
+                                 labels, bg_prob, num_classes=2)
+    # (Σ_fg CE + Σ_bg p_bg CE) / max(N_fg + Σ_bg p_bg, 1)
+    expected = (_ce(logits[0], 0) + 0.8 * _ce(logits[1], 2)
+                + 0.4 * _ce(logits[2], 2)) / (1 + 0.8 + 0.4)
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+    # a confident-background teacher makes a background proposal count more
+    more = soft_teacher_cls_loss(CrossEntropyLoss(), torch.tensor(logits),
+                                 labels, torch.tensor([0.3, 0.8, 0.9]), 2)
+    assert more.item() != pytest.approx(loss.item())
+
+
+def test_soft_teacher_cls_loss_normaliser_is_at_least_one():
+    logits = torch.tensor([[0.3, 0.1, 2.0]])
+    loss = soft_teacher_cls_loss(CrossEntropyLoss(), logits,
+                                 torch.tensor([2]), torch.tensor([0.25]), 2)
+    assert loss.item() == pytest.approx(0.25 * _ce(logits[0].tolist(), 2),
+                                        rel=1e-5)
+
+
+def test_jitter_uncertainty_on_a_known_box_set():
+    # box 0: two refinements 2 px apart in every coordinate; box 1: agreed
+    refined = torch.tensor([[[0., 0., 10., 10.], [5., 5., 25., 45.]],
+                            [[2., 2., 12., 12.], [5., 5., 25., 45.]]])
+    unc = jitter_uncertainty(refined)
+    # std of (0, 2) (unbiased) = √2; the mean box is 10×10
+    assert unc[0].item() == pytest.approx(math.sqrt(2) / 10, rel=1e-5)
+    assert unc[1].item() == 0
+    # width and height normalise x and y separately: 20 wide, 40 high
+    refined[1, 1] = torch.tensor([5., 7., 25., 47.])
+    sy = torch.tensor([5., 7.]).std().item()
+    assert jitter_uncertainty(refined)[1].item() == pytest.approx(
+        (sy / 40 * 2) / 4, rel=1e-5)
+    assert jitter_uncertainty(torch.zeros(10, 0, 4)).shape == (0,)
+
+
+def test_jitter_boxes_spread_is_scale_times_size():
+    boxes = torch.tensor([[10., 20., 110., 70.]])  # 100 × 50
+    g = torch.Generator().manual_seed(0)
+    jit = jitter_boxes(boxes, 20000, 0.06, generator=g)
+    assert jit.shape == (20000, 1, 4)
+    std = (jit - boxes).std(dim=0)[0]
+    assert std.tolist() == pytest.approx([6., 3., 6., 3.], rel=0.03)
+
+
+# -- the model ---------------------------------------------------------------
+def _model(mask=False):
+    from mmkd.registry import MODELS
+    init_default_scope('mmkd')
+    name = ('soft_teacher_mask_rcnn_r18_demo_coco_10p.py' if mask else
+            'soft_teacher_faster_rcnn_r18_demo_coco_10p.py')
+    cfg = load_config('configs/demo/' + name)
+    cfg.model.student.init_cfg = None
+    model = MODELS.build(cfg.model)
+    model.teacher.load_state_dict(model.student.state_dict())
+    return model
+
+
+def _image_batch(n=2, size=64):
+    torch.manual_seed(0)
+    inputs = torch.randn(n, 3, size, size)
+    samples = []
+    for i in range(n):
+        s = DetDataSample(metainfo=dict(
+            img_shape=(size, size), ori_shape=(size, size),
+            pad_shape=(size, size), scale_factor=(1., 1.), img_id=i,
+            homography_matrix=np.eye(3, dtype=np.float32)))
+        s.gt_instances = InstanceData(
+            bboxes=torch.tensor([[8., 8., 40., 36.]]),
+            labels=torch.tensor([1]), scores=torch.tensor([0.95]),
+            reg_unc=torch.tensor([0.01]))
+        s.s_to_t = np.eye(3)
+        s.teacher_img_shape = (size, size)
+        samples.append(s)
+    return inputs, samples
+
+
+def test_background_proposals_are_weighted_by_the_teacher(monkeypatch):
+    model = _model()
+    inputs, samples = _image_batch()
+    x = model.student.extract_feat(inputs)
+    proposals = [InstanceData(bboxes=torch.tensor(
+        [[0., 0., 20., 20.], [30., 30., 60., 60.], [5., 40., 25., 60.]]))
+        for _ in samples]
+    no_boxes = [s.gt_instances[:0] for s in samples]
+    teacher_x = model.teacher.extract_feat(inputs)
+
+    def loss_with(p):
+        monkeypatch.setattr(model, 'teacher_background_prob',
+                            lambda sampling, *a: torch.full(
+                                (sum(len(r.priors) for r in sampling),), p))
+        torch.manual_seed(1)
+        return model.rcnn_cls_loss(x, proposals, no_boxes, samples,
+                                   teacher_x)['loss_cls']
+
+    # no foreground: the loss is Σ p·CE / max(Σ p, 1)
+    assert loss_with(0.0).item() == 0.0
+    full = loss_with(1.0)
+    assert full.item() > 0
+    # Σ p = 6 · 0.5 = 3 ≥ 1: the weights cancel
+    assert loss_with(0.5).item() == pytest.approx(full.item(), rel=1e-5)
+    # Σ p = 6 · 0.1 < 1: the normaliser is 1
+    assert loss_with(0.1).item() == pytest.approx(0.6 * full.item(), rel=1e-4)
+
+
+def test_teacher_background_prob_is_the_teachers_softmax():
+    model = _model()
+    inputs, samples = _image_batch(n=1)
+    feats = model.teacher.extract_feat(inputs)
+    res = InstanceData(priors=torch.tensor([[4., 4., 30., 30.]]))
+    p = model.teacher_background_prob([res], samples, feats)
+    from mmdet.structures.bbox import bbox2roi
+    logits = model.teacher.roi_head._bbox_forward(
+        feats, bbox2roi([res.priors]))['cls_score']
+    assert p.item() == pytest.approx(logits.softmax(-1)[0, -1].item())
+
+
+def test_regression_from_positives_only_equals_the_full_roi_loss():
+    """The pos-only shortcut must give mmdet's BBoxHead.loss value."""
+    from mmdet.structures.bbox import bbox2roi
+    model = _model()
+    inputs, samples = _image_batch()
+    x = model.student.extract_feat(inputs)
+    torch.manual_seed(3)
+    # two proposals on the pseudo box, 30 random ones
+    boxes = torch.cat([
+        torch.tensor([[9., 9., 41., 35.], [6., 10., 38., 38.]]),
+        torch.cat([torch.rand(30, 2) * 30, torch.rand(30, 2) * 30 + 32], 1)])
+    proposals = [InstanceData(bboxes=boxes.clone()) for _ in samples]
+    inst = [s.gt_instances for s in samples]
+    torch.manual_seed(4)
+    ours = model.rcnn_reg_loss(x, proposals, inst)
+    torch.manual_seed(4)
+    sampling = model._sample(x, proposals, inst)
+    head = model.student.roi_head
+    out = head._bbox_forward(x, bbox2roi([s.priors for s in sampling]))
+    targets = head.bbox_head.get_targets(sampling,
+                                         model.student.train_cfg.rcnn)
+    ref = head.bbox_head.loss(out['cls_score'], out['bbox_pred'],
+                              bbox2roi([s.priors for s in sampling]),
+                              *targets)['loss_bbox']
+    assert ours.item() > 0
+    assert ours.item() == pytest.approx(ref.item(), rel=1e-5)
+    # and gradients reach the student's box head
+    ours.backward()
+    assert model.student.roi_head.bbox_head.fc_reg.weight.grad.abs().sum() > 0
+
+
+def test_no_pseudo_boxes_gives_zero_unsupervised_loss_not_nan():
+    model = _model()
+    model.train()
+    inputs, samples = _image_batch()
+    for s in samples:
+        s.gt_instances = s.gt_instances[:0]
+    teacher_x = model.teacher.extract_feat(inputs)
+    losses = model.unsup_loss(inputs, dict(samples=samples,
+                                           teacher_feats=teacher_x))
+    total, _ = model.parse_losses(losses)
+    assert torch.isfinite(total)
+    assert losses['loss_bbox'].item() == 0
+    assert losses['num_pseudo_cls'].item() == 0
+    total.backward()  # the graph is intact (DDP needs every parameter)
+
+
+def test_pseudo_boxes_move_into_the_student_view():
+    model = _model()
+    inputs, samples = _image_batch(n=1)
+    t = samples[0]
+    s = t.clone()
+    # the student's view is the original flipped horizontally (width 64)
+    s.set_metainfo(dict(homography_matrix=np.array(
+        [[-1, 0, 64], [0, 1, 0], [0, 0, 1]], np.float32)))
+    inst = InstanceData(bboxes=torch.tensor([[8., 8., 40., 36.]]),
+                        labels=torch.tensor([1]), scores=torch.tensor([0.95]),
+                        reg_unc=torch.tensor([0.0]))
+    out = model.to_student_view(dict(instances=[inst], samples=[t],
+                                     feats=None), [s])
+    moved = out['samples'][0]
+    assert moved.gt_instances.bboxes.tolist() == [[24., 8., 56., 36.]]
+    assert np.allclose(moved.s_to_t, np.linalg.inv(s.homography_matrix))
+
+
+def test_pseudo_masks_are_warped_with_their_boxes():
+    model = _model(mask=True)
+    inputs, samples = _image_batch(n=1)
+    t = samples[0]
+    s = t.clone()
+    s.set_metainfo(dict(homography_matrix=np.array(
+        [[-1, 0, 64], [0, 1, 0], [0, 0, 1]], np.float32)))
+    mask = torch.zeros(1, 64, 64, dtype=torch.bool)
+    mask[0, 8:36, 8:40] = True
+    inst = InstanceData(bboxes=torch.tensor([[8., 8., 40., 36.]]),
+                        labels=torch.tensor([1]), scores=torch.tensor([0.95]),
+                        reg_unc=torch.tensor([0.0]), masks=mask)
+    out = model.to_student_view(dict(instances=[inst], samples=[t],
+                                     feats=None), [s])
+    moved = out['samples'][0].gt_instances.masks
+    expected = np.zeros((64, 64), np.uint8)
+    expected[8:36, 24:56] = 1
+    assert moved.masks.shape == (1, 64, 64)
+    # exactly mmdet's own flip of the mask (pixel i -> 63 - i)
+    assert (moved.masks[0] == mask[0].numpy()[:, ::-1]).all()
+    assert (moved.masks[0] == expected).all()
