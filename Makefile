@@ -3,7 +3,7 @@
 #   make test   set up, generate what the tests need, run the tests
 VENV ?= .venv
 PY := $(VENV)/bin/python
-DEMO_CONFIGS ?= configs/demo/faster_rcnn_r18_demo_coco_10p.py
+DEMO_CONFIGS ?= configs/demo/faster_rcnn_r18_demo_coco_10p.py configs/demo/soft_teacher_faster_rcnn_r18_demo_coco_10p.py
 PYTEST_ARGS ?=
 
 .PHONY: setup data demo test clean

@@ -43,8 +43,8 @@ class MMKDRegistry(Registry):
 
 
 _LOCATIONS = [
-    'mmkd.datasets', 'mmkd.detection', 'mmkd.engine', 'mmkd.teacher_student',
-    'mmkd.volumetric'
+    'mmkd.datasets', 'mmkd.detection', 'mmkd.distillation', 'mmkd.engine',
+    'mmkd.teacher_student', 'mmkd.volumetric'
 ]
 
 

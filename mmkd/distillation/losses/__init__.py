@@ -1,0 +1,10 @@
+from .acam_kd import ACAMKDLoss, STCAFusion
+from .cwd import ChannelWiseDivergence
+from .feature_mse import FeatureMSELoss
+from .masked_feature import dice_diversity, masked_mse
+from .maskd import MasKDLoss
+
+__all__ = [
+    'ACAMKDLoss', 'STCAFusion', 'ChannelWiseDivergence', 'FeatureMSELoss',
+    'MasKDLoss', 'dice_diversity', 'masked_mse'
+]
