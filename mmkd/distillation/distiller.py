@@ -3,6 +3,7 @@ which module outputs to record, which loss consumes them (the good idea of
 mmrazor, without its indirection)."""
 import copy
 import inspect
+import os.path as osp
 from typing import Dict
 
 import torch
@@ -12,6 +13,21 @@ from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
 
 from mmkd.registry import MODELS
 from .recorder import FeatureRecorder, get_module, parse_source
+
+
+def _model_cfg(cfg):
+    """A model config, or the ``model`` of a config file (a path relative
+    to the working directory or to the mmkd repository)."""
+    if not isinstance(cfg, str):
+        return cfg
+    from mmengine.config import Config
+    path = cfg
+    if not osp.isfile(path):
+        repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+        path = osp.join(repo, cfg)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'teacher config {cfg!r} does not exist')
+    return Config.fromfile(path).model
 
 
 def _expand_levels(distill_losses: Dict) -> Dict:
@@ -40,7 +56,8 @@ class FeatureDistiller(BaseModel):
 
     Args:
         student: config of the student (an mmdet / mmseg model).
-        teacher: config of the teacher.
+        teacher: config of the teacher, or the path of a config file whose
+            ``model`` is the teacher.
         teacher_ckpt: checkpoint of the teacher (a plain mmdet / mmseg one,
             or a distiller's / semi-supervised one: ``teacher.`` /
             ``student.`` prefixes are tried).
@@ -66,7 +83,7 @@ class FeatureDistiller(BaseModel):
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         self.student = MODELS.build(student)
-        self.teacher = MODELS.build(teacher)
+        self.teacher = MODELS.build(_model_cfg(teacher))
         if teacher_ckpt:
             self.load_teacher(teacher_ckpt)
         self.teacher.requires_grad_(False)
@@ -151,7 +168,8 @@ class FeatureDistiller(BaseModel):
                 continue
             if key in student and student[key].shape == value.shape:
                 student[key] = value.clone()
-                copied += 1
+                # BN's num_batches_tracked (a scalar) always matches
+                copied += int(value.is_floating_point())
             else:
                 skipped.append(key)
         if not copied:

@@ -1,0 +1,24 @@
+# ACAM-KD on the demo Cityscapes: teacher DeepLabV3-R18(w/2)
+# (train configs/demo/deeplabv3_r18_demo_cityscapes_full.py first), student
+# DeepLabV3-MobileNetV2 (deeplabv3_mbv2_demo_cityscapes_full.py), same
+# schedule.  Distilled: the segmentation logits (decode_head.conv_seg, 19
+# channels); M = 19 masks (one per class, as the paper).
+_base_ = './deeplabv3_mbv2_demo_cityscapes_full.py'
+student = _base_.model
+model = dict(
+    _delete_=True,
+    type='mmkd.FeatureDistiller',
+    student=student,
+    teacher='configs/demo/deeplabv3_r18_demo_cityscapes_full.py',
+    teacher_ckpt='work_dirs/demo/deeplabv3_r18_demo_cityscapes_full/'
+    'iter_1000.pth',
+    distill_losses=dict(
+        logits=dict(type='mmkd.ACAMKDLoss', student_channels=19,
+                    teacher_channels=19, num_masks=19,
+                    inputs=dict(student='student:decode_head.conv_seg',
+                                teacher='teacher:decode_head.conv_seg'))))
+custom_hooks = [
+    dict(type='mmkd.RNGStateHook'),
+    dict(type='mmkd.DistillMaskVisualizationHook', interval=500,
+         max_images=4),
+]

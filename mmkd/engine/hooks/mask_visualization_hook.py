@@ -1,0 +1,69 @@
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from mmkd.registry import HOOKS
+
+
+def overlay_masks(image: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """A row: the image, then each mask (values in [0, 1], the image's size)
+    as a heat map blended over it."""
+    tiles = [image]
+    for m in masks:
+        heat = cv2.applyColorMap((m * 255).astype(np.uint8),
+                                 cv2.COLORMAP_JET)
+        tiles.append(cv2.addWeighted(image, 0.4, heat, 0.6, 0))
+    return np.concatenate(tiles, axis=1)
+
+
+@HOOKS.register_module()
+class DistillMaskVisualizationHook(Hook):
+    """Every ``interval`` training iterations, save the spatial masks of each
+    masking distillation loss (ACAM-KD's ASCM, MasKD's) over the batch's
+    images as PNGs: ``<work_dir>/mask_vis/iter_<i>/<loss>_img<b>.png``, one
+    row per image: the image, then the M masks as heat maps."""
+    priority = 'LOW'
+
+    def __init__(self, interval=500, max_images=4, out_dir='mask_vis'):
+        self.interval = interval
+        self.max_images = max_images
+        self.out_dir = out_dir
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        if not self.every_n_train_iters(runner, self.interval):
+            return
+        model = runner.model.module if is_model_wrapper(runner.model) \
+            else runner.model
+        out = osp.join(runner.work_dir, self.out_dir, f'iter_{runner.iter + 1}')
+        saved = self.save(model, data_batch, out)
+        runner.logger.info(f'saved {saved} distillation mask images to {out}')
+
+    def save(self, model, data_batch, out_dir) -> int:
+        inputs = data_batch['inputs']
+        samples = data_batch['data_samples']
+        saved = 0
+        for name, loss in getattr(model, 'distill_losses', {}).items():
+            masks = getattr(loss, 'last_masks', None)
+            if masks is None:
+                continue
+            for b in range(min(self.max_images, len(masks), len(inputs))):
+                img = inputs[b].permute(1, 2, 0).cpu().numpy().astype(np.uint8)
+                img = np.ascontiguousarray(img)  # BGR, as loaded
+                h, w = img.shape[:2]
+                pad_h, pad_w = samples[b].metainfo.get('batch_input_shape',
+                                                       (h, w))
+                m = F.interpolate(masks[b:b + 1].float(), (pad_h, pad_w),
+                                  mode='bilinear', align_corners=False)[0]
+                m = m[:, :h, :w].clamp(0, 1).cpu().numpy()
+                os.makedirs(out_dir, exist_ok=True)
+                cv2.imwrite(osp.join(out_dir, f'{name}_img{b}.png'),
+                            overlay_masks(img, m))
+                saved += 1
+        return saved

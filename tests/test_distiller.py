@@ -1,0 +1,166 @@
+"""The distiller on the demo detection and segmentation models: sources and
+losses checked at build time, the teacher frozen, gradients where they
+belong, inheritance init, the weight schedule, mask images."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+from mmdet.structures import DetDataSample
+from mmengine.registry import init_default_scope
+from mmengine.structures import InstanceData
+
+from conftest import load_config
+
+DET = 'configs/demo/acam_kd_faster_rcnn_r34w2_r18_demo_coco.py'
+SEG = 'configs/demo/acam_kd_deeplabv3_r18w2_mbv2_demo_cityscapes.py'
+
+
+def _build(path=DET, **changes):
+    from mmkd.registry import MODELS
+    cfg = load_config(path)
+    init_default_scope(cfg.get('default_scope', 'mmkd'))
+    cfg.model.teacher_ckpt = None
+    for k, v in changes.items():
+        cfg.model[k] = v
+    return MODELS.build(cfg.model)
+
+
+def _det_batch(model, n=2, size=64):
+    torch.manual_seed(0)
+    samples = []
+    for _ in range(n):
+        s = DetDataSample(metainfo=dict(img_shape=(size, size),
+                                        ori_shape=(size, size),
+                                        pad_shape=(size, size),
+                                        batch_input_shape=(size, size),
+                                        scale_factor=(1., 1.)))
+        s.gt_instances = InstanceData(bboxes=torch.tensor([[8., 8., 40., 36.]]),
+                                      labels=torch.tensor([1]))
+        samples.append(s)
+    return torch.randn(n, 3, size, size), samples
+
+
+def test_levels_expand_and_sources_are_recorded():
+    model = _build()
+    assert sorted(model.distill_losses) == [f'fpn{i}' for i in range(5)]
+    assert model.loss_inputs['fpn3'] == dict(student=('student:neck', 3),
+                                             teacher=('teacher:neck', 3))
+
+
+def test_a_wrong_module_path_fails_at_build_with_its_name():
+    losses = dict(x=dict(type='FeatureMSELoss', student_channels=64,
+                         teacher_channels=64,
+                         inputs=dict(student='student:nekc[0]',
+                                     teacher='teacher:neck[0]')))
+    with pytest.raises(ValueError, match="student has no module 'nekc'"):
+        _build(distill_losses=losses)
+
+
+def test_a_wrong_argument_name_fails_at_build():
+    losses = dict(x=dict(type='FeatureMSELoss', student_channels=64,
+                         teacher_channels=64,
+                         inputs=dict(stdent='student:neck[0]',
+                                     teacher='teacher:neck[0]')))
+    with pytest.raises(ValueError, match=r"unknown: \['stdent'\]"):
+        _build(distill_losses=losses)
+
+
+def test_a_channel_mismatch_fails_at_build():
+    losses = dict(x=dict(type='ACAMKDLoss', student_channels=64,
+                         teacher_channels=256,
+                         inputs=dict(student='student:neck[0]',
+                                     teacher='teacher:neck[0]')))
+    with pytest.raises(ValueError, match="teacher module 'neck' has 64 "
+                       "output channels.*teacher_channels=256"):
+        _build(distill_losses=losses)
+
+
+def test_training_step_leaves_the_teacher_and_trains_student_and_masks():
+    model = _build()
+    model.train()
+    assert not model.teacher.training and model.student.training
+    teacher_before = copy.deepcopy(model.teacher.state_dict())
+    inputs, samples = _det_batch(model)
+    losses = model.loss(inputs, samples)
+    assert 'loss_distill_fpn0_spatial' in losses
+    assert 'loss_distill_fpn4_div' in losses
+    assert losses['distill_task_ratio'] > 0
+    total, _ = model.parse_losses(losses)
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad],
+                          lr=0.1)
+    total.backward()
+    assert model.student.backbone.conv1.weight.grad.abs().sum() > 0
+    loss0 = model.distill_losses['fpn0']
+    assert loss0.spatial_units.grad.abs().sum() > 0
+    assert loss0.fusion.query.weight.grad.abs().sum() > 0
+    assert all(p.grad is None for p in model.teacher.parameters())
+    opt.step()
+    for k, v in model.teacher.state_dict().items():
+        assert torch.equal(v, teacher_before[k]), k
+
+
+def test_inheritance_copies_matching_teacher_weights():
+    model = _build()
+    with torch.no_grad():
+        for p in model.teacher.parameters():
+            p.add_(1.0)
+    model.init_weights()
+    t, s = model.teacher, model.student
+    assert torch.equal(s.roi_head.bbox_head.fc_cls.weight,
+                       t.roi_head.bbox_head.fc_cls.weight)
+    assert torch.equal(s.neck.fpn_convs[0].conv.weight,
+                       t.neck.fpn_convs[0].conv.weight)
+    # lateral convs differ in shape (the backbones differ) and are not copied
+    assert not torch.equal(s.backbone.conv1.weight[:1], t.backbone.conv1.weight[:1])
+    with pytest.raises(ValueError, match='no teacher weight'):
+        _build(inherit=['backbone.layer4']).init_weights()
+
+
+def test_segmentation_logits_distillation_builds_and_runs():
+    from mmseg.structures import SegDataSample
+    from mmengine.structures import PixelData
+    model = _build(SEG)
+    assert model.loss_inputs['logits']['student'] == (
+        'student:decode_head.conv_seg', None)
+    model.train()
+    samples = []
+    for _ in range(2):
+        s = SegDataSample(metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64),
+                                        pad_shape=(64, 64)))
+        s.gt_sem_seg = PixelData(data=torch.randint(0, 19, (1, 64, 64)))
+        samples.append(s)
+    losses = model.loss(torch.randn(2, 3, 64, 64), samples)
+    assert losses['loss_distill_logits_spatial'] > 0
+    # the teacher ran its decode head (the recorded source is there)
+    assert model.distill_losses['logits'].last_masks.shape[1] == 19
+
+
+def test_distill_weight_schedule():
+    from mmkd.engine.hooks import DistillWeightHook
+    hook = DistillWeightHook(start=2.0, end=0.0, schedule='linear',
+                             warmup_iters=10)
+    assert hook.weight_at(0, 100) == 0.0
+    assert hook.weight_at(5, 100) == pytest.approx(0.5 * 2 * 0.95)
+    assert hook.weight_at(50, 100) == pytest.approx(1.0)
+    cos = DistillWeightHook(start=1.0, end=0.0, schedule='cosine')
+    assert cos.weight_at(50, 100) == pytest.approx(0.5)
+    assert DistillWeightHook(start=3.0).weight_at(70, 100) == 3.0
+
+
+def test_mask_visualisation_writes_one_png_per_image_and_level(tmp_path):
+    import cv2
+
+    from mmkd.engine.hooks import DistillMaskVisualizationHook
+    model = _build()
+    model.train()
+    inputs, samples = _det_batch(model)
+    model.loss(inputs, samples)
+    raw = [torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)
+           for _ in range(2)]
+    hook = DistillMaskVisualizationHook(max_images=1)
+    n = hook.save(model, dict(inputs=raw, data_samples=samples),
+                  str(tmp_path))
+    assert n == 5
+    img = cv2.imread(str(tmp_path / 'fpn0_img0.png'))
+    assert img.shape == (64, 64 * 7, 3)  # the image + 6 masks
