@@ -1,0 +1,113 @@
+"""Export one model of a distillation or semi-supervised checkpoint as a
+plain mmdet / mmseg checkpoint, with a plain config for it.
+
+    python tools/export_student.py CONFIG CHECKPOINT OUT.pth \\
+        [--model student|teacher] [--out-config OUT.py]
+
+``CONFIG`` / ``CHECKPOINT``: an mmkd ``FeatureDistiller`` or
+``TeacherStudentModel`` (Soft Teacher, …) config and one of its
+checkpoints.  ``--model``: which one (default ``student``; for
+semi-supervised runs the EMA ``teacher`` is usually the better model).
+``OUT.pth`` holds only that model's ``state_dict`` (keys without the
+``student.`` / ``teacher.`` prefix, no distillation modules, no optimiser)
+and loads with ``mmdet.apis.init_detector`` / ``mmseg.apis.init_model`` or
+their ``tools/test.py``; the written config (default ``OUT.py``) has the
+model and the val / test settings of ``CONFIG`` and nothing mmkd-specific.
+"""
+import argparse
+import os
+import os.path as osp
+
+import torch
+from mmengine.config import Config
+from mmengine.runner.checkpoint import _load_checkpoint
+
+from mmkd.utils import register_all_modules, report_input_errors
+from mmkd.utils.errors import DataError, check_file
+
+_TRAIN_KEYS = ('train_dataloader', 'train_cfg', 'optim_wrapper',
+               'param_scheduler', 'auto_scale_lr', 'custom_hooks',
+               'load_from', 'resume',
+               # helper variables of mmkd's configs
+               'detector', 'student', 'teacher', 'distill_losses')
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('config')
+    p.add_argument('checkpoint')
+    p.add_argument('out')
+    p.add_argument('--model', choices=['student', 'teacher'],
+                   default='student')
+    p.add_argument('--out-config', default=None)
+    return p.parse_args()
+
+
+def model_config(cfg, which):
+    model = cfg.model
+    if 'student' not in model:
+        raise DataError(f'{cfg.filename}: model {model.get("type")} has no '
+                        'student (expected a FeatureDistiller or a '
+                        'teacher-student model)')
+    sub = model.get(which)
+    if sub is None:  # a semi-supervised teacher: built like the student
+        sub = model['student']
+    if isinstance(sub, str):  # a distiller's teacher given as a config file
+        from mmkd.distillation.distiller import _model_cfg
+        sub = _model_cfg(sub)
+    sub = dict(sub)
+    sub.pop('init_cfg', None)  # the exported weights replace any init
+    return sub
+
+
+def plain_config(cfg, model):
+    """The model plus val / test settings, in mmdet's or mmseg's scope."""
+    out = Config(dict(cfg.to_dict()))
+    for key in _TRAIN_KEYS:
+        out.pop(key, None)
+    out.model = model
+    scope = cfg.get('default_scope', 'mmdet')
+    out.default_scope = 'mmseg' if scope == 'mmseg' else 'mmdet'
+    for key in ('val_cfg', 'test_cfg'):
+        if out.get(key) is not None:
+            out[key] = dict(type='ValLoop' if key == 'val_cfg'
+                            else 'TestLoop')
+    hooks = out.get('default_hooks', {})
+    if 'checkpoint' in hooks:
+        hooks['checkpoint'].pop('save_best', None)
+    return out
+
+
+def export(config, checkpoint, out, which='student', out_config=None):
+    check_file(checkpoint, 'checkpoint', hint='give a checkpoint of CONFIG')
+    cfg = Config.fromfile(config)
+    ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt)
+    prefix = which + '.'
+    weights = {k[len(prefix):]: v for k, v in state.items()
+               if k.startswith(prefix)}
+    if not weights:
+        raise DataError(f'{checkpoint}: no {prefix}* weights (keys start '
+                        f'with {sorted({k.split(".")[0] for k in state})})')
+    meta = dict(ckpt.get('meta', {}))
+    meta.update(exported_from=osp.abspath(checkpoint), exported_model=which)
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    tmp = out + '.tmp'
+    torch.save(dict(meta=meta, state_dict=weights), tmp)
+    os.replace(tmp, out)
+    out_config = out_config or osp.splitext(out)[0] + '.py'
+    plain_config(cfg, model_config(cfg, which)).dump(out_config)
+    return out, out_config
+
+
+def main():
+    args = parse_args()
+    register_all_modules(init_default_scope=False)
+    with report_input_errors():
+        ckpt, cfg = export(args.config, args.checkpoint, args.out,
+                           args.model, args.out_config)
+    print(f'{args.model} weights -> {ckpt}\nconfig -> {cfg}')
+
+
+if __name__ == '__main__':
+    main()
