@@ -96,6 +96,21 @@ CASES = {
         ]),
     'configs/baselines/vnet_cbct.py': (
         'cbct', ["train_cfg = dict(max_iters=1, val_interval=1)"]),
+    # distillation: teacher weights are not available here (random teacher)
+    'configs/distill/acam_kd_faster_rcnn_r101_r50_fpn_2x_coco.py': (
+        'coco', [
+            "train_cfg = dict(max_epochs=1)",
+            "model = dict(teacher_ckpt=None, student=dict(backbone=dict("
+            "init_cfg=None)))",
+            "val_evaluator = dict(ann_file='{root}/annotations/"
+            "instances_val2017.json')",
+        ]),
+    'configs/distill/acam_kd_deeplabv3_r101_mbv2_512x1024_40k_cityscapes.py': (
+        'cityscapes', [
+            "train_cfg = dict(max_iters=1, val_interval=1)",
+            "model = dict(teacher_ckpt=None, student=dict(backbone=dict("
+            "init_cfg=None)))",
+        ]),
 }
 
 

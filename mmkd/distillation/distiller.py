@@ -32,17 +32,27 @@ def _model_cfg(cfg):
 
 def _expand_levels(distill_losses: Dict) -> Dict:
     """A loss with ``levels=N`` (or a list of indices) becomes one loss per
-    level, named ``<name><i>``, whose sources get ``[i]`` appended."""
+    level, named ``<name><i>``, whose sources get ``[i]`` appended;
+    ``per_level=dict(arg=[v0, v1, …])`` gives level ``i`` the argument
+    ``v_i`` (e.g. a K/V pooling stride per FPN level)."""
     out = {}
     for name, cfg in distill_losses.items():
         cfg = copy.deepcopy(dict(cfg))
         levels = cfg.pop('levels', None)
+        per_level = cfg.pop('per_level', {})
         if levels is None:
             out[name] = cfg
             continue
-        for i in (range(levels) if isinstance(levels, int) else levels):
+        levels = list(range(levels) if isinstance(levels, int) else levels)
+        for arg, values in per_level.items():
+            if len(values) != len(levels):
+                raise ValueError(f'distill_losses.{name}.per_level.{arg}: '
+                                 f'{len(values)} values for {len(levels)} '
+                                 'levels')
+        for n, i in enumerate(levels):
             c = copy.deepcopy(cfg)
             c['inputs'] = {k: f'{v}[{i}]' for k, v in cfg['inputs'].items()}
+            c.update({arg: values[n] for arg, values in per_level.items()})
             out[f'{name}{i}'] = c
     return out
 
