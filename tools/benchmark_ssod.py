@@ -99,9 +99,9 @@ def main():
 
 
 LABELS = dict(sup='supervised 10 % (1000 it)',
-              control='supervised 10 % + 500 it, w_unsup=0 (EMA teacher)',
-              mmkd='mmkd SoftTeacher 10 % (+500 it)',
-              mmdet='mmdet 3.3 SoftTeacher 10 % (+500 it)',
+              control='supervised 10 % + 1000 it, w_unsup=0 (EMA teacher)',
+              mmkd='mmkd SoftTeacher 10 % (+1000 it)',
+              mmdet='mmdet 3.3 SoftTeacher 10 % (+1000 it)',
               full='supervised 100 % (1000 it)')
 
 
