@@ -228,3 +228,16 @@ def test_pseudo_masks_are_warped_with_their_boxes():
     # exactly mmdet's own flip of the mask (pixel i -> 63 - i)
     assert (moved.masks[0] == mask[0].numpy()[:, ::-1]).all()
     assert (moved.masks[0] == expected).all()
+
+
+def test_batched_jitter_uncertainty_per_image():
+    model = _model()
+    inputs, samples = _image_batch(n=2)
+    x = model.teacher.extract_feat(inputs)
+    insts = [samples[0].gt_instances, samples[1].gt_instances[:0]]
+    model.jitter_scale = 0.0  # identical copies: no spread
+    unc = model.regression_uncertainty(x, insts, samples)
+    assert [len(u) for u in unc] == [1, 0]
+    assert unc[0].item() == 0
+    model.jitter_scale = 0.06
+    assert model.regression_uncertainty(x, insts, samples)[0].item() > 0

@@ -10,8 +10,9 @@ What differs from mmdet 3.3's ``SoftTeacher`` (same losses otherwise):
   loss of a RoI head is a sum over positives divided by the number of sampled
   RoIs, so forwarding the negatives too (mmdet runs a whole second
   ``roi_head.loss``) is wasted work -- the value is identical;
-* the teacher scores the student's proposals and the jittered boxes with one
-  RoI-head forward each, without the detection post-processing.
+* the teacher scores the student's proposals, and the jittered boxes of the
+  whole batch, with one RoI-head forward each, without the detection
+  post-processing.
 """
 import copy
 from typing import Dict, List
@@ -129,31 +130,37 @@ class SoftTeacher(TeacherStudentModel):
         results = teacher.roi_head.predict(x, proposals, data_samples,
                                            rescale=False)
         kept = [self.pseudo_labeller(r) for r in results]
-        for i, (inst, sample) in enumerate(zip(kept, data_samples)):
-            img_feats = tuple(lvl[i][None] for lvl in x)
-            inst.reg_unc = self.regression_uncertainty(img_feats, inst,
-                                                       sample)
+        for inst, unc in zip(kept, self.regression_uncertainty(
+                x, kept, data_samples)):
+            inst.reg_unc = unc
         if self.record_pseudo_labels:
             self._record(kept, data_samples)
         return dict(instances=kept, feats=x, samples=data_samples)
 
-    def regression_uncertainty(self, img_feats, inst: InstanceData,
-                               sample) -> Tensor:
-        """Per pseudo box of one image: spread of the teacher's refinements of
-        ``jitter_times`` jittered copies (:func:`jitter_uncertainty`)."""
-        n = len(inst)
-        if n == 0:
-            return inst.bboxes.new_zeros(0)
+    def regression_uncertainty(self, x, instances, samples) -> List[Tensor]:
+        """Per pseudo box: spread of the teacher's refinements of
+        ``jitter_times`` jittered copies (:func:`jitter_uncertainty`); one
+        RoI-head forward for the whole batch."""
         roi_head = self.teacher.roi_head
-        jittered = jitter_boxes(inst.bboxes, self.jitter_times,
-                                self.jitter_scale).reshape(-1, 4)
-        rois = bbox2roi([jittered])
-        bbox_pred = roi_head._bbox_forward(img_feats, rois)['bbox_pred']
-        labels = inst.labels.repeat(self.jitter_times)
+        times = self.jitter_times
+        jittered = [jitter_boxes(i.bboxes, times, self.jitter_scale)
+                    .reshape(-1, 4) for i in instances]
+        rois = bbox2roi(jittered)
+        if len(rois) == 0:
+            return [i.bboxes.new_zeros(0) for i in instances]
+        bbox_pred = roi_head._bbox_forward(x, rois)['bbox_pred']
+        labels = torch.cat([i.labels.repeat(times) for i in instances])
         bbox_pred = self._select_class(roi_head.bbox_head, bbox_pred, labels)
-        refined = roi_head.bbox_head.bbox_coder.decode(
-            rois[:, 1:], bbox_pred, max_shape=sample.img_shape)
-        return jitter_uncertainty(refined.reshape(self.jitter_times, n, 4))
+        refined = roi_head.bbox_head.bbox_coder.decode(rois[:, 1:], bbox_pred)
+        out = []
+        for inst, sample, boxes in zip(
+                instances, samples,
+                refined.split([len(j) for j in jittered])):
+            h, w = sample.img_shape[:2]
+            boxes = torch.stack([boxes[:, 0].clamp(0, w), boxes[:, 1].clamp(
+                0, h), boxes[:, 2].clamp(0, w), boxes[:, 3].clamp(0, h)], 1)
+            out.append(jitter_uncertainty(boxes.reshape(times, len(inst), 4)))
+        return out
 
     @staticmethod
     def _select_class(bbox_head, bbox_pred: Tensor, labels: Tensor):
@@ -268,10 +275,8 @@ class SoftTeacher(TeacherStudentModel):
             bbox_head.loss_cls, bbox_results['cls_score'], labels, bg_prob,
             bbox_head.num_classes))
         if self.with_mask:
-            gts = [InstanceData(bboxes=i.bboxes, labels=i.labels,
-                                masks=i.masks) for i in instances]
             mask_results = roi_head.mask_loss(
-                x, sampling, bbox_results['bbox_feats'], gts)
+                x, sampling, bbox_results['bbox_feats'], instances)
             losses.update(mask_results['loss_mask'])
         return losses
 

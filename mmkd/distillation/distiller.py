@@ -210,7 +210,7 @@ class FeatureDistiller(BaseModel):
         with torch.no_grad():
             self._teacher_forward(inputs, data_samples)
         losses = self.student.loss(inputs, data_samples)
-        task = sum(v.sum() for k, v in self._flat(losses) if 'loss' in k)
+        task, _ = self.parse_losses(losses)
         distill_total = 0
         for name, loss in self.distill_losses.items():
             kwargs = {arg: self.recorder.get(key, index)
@@ -227,15 +227,6 @@ class FeatureDistiller(BaseModel):
         losses['distill_task_ratio'] = (
             torch.as_tensor(distill_total) / task.detach().clamp(min=1e-12))
         return losses
-
-    @staticmethod
-    def _flat(losses):
-        for k, v in losses.items():
-            if isinstance(v, (list, tuple)):
-                for item in v:
-                    yield k, item
-            else:
-                yield k, v
 
     def forward(self, inputs, data_samples=None, mode='tensor'):
         if mode == 'loss':

@@ -36,7 +36,6 @@ class FeatureRecorder:
         self.outputs: Dict[str, object] = {}
         self.keys = set()
         self.enabled = False  # only the training step records
-        self._handles = []
 
     def __contains__(self, key):
         return key in self.keys
@@ -46,7 +45,7 @@ class FeatureRecorder:
             if self.enabled:
                 self.outputs[key] = output
         self.keys.add(key)
-        self._handles.append(module.register_forward_hook(hook))
+        module.register_forward_hook(hook)
 
     def get(self, key: str, index=None):
         if key not in self.outputs:

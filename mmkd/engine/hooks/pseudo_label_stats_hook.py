@@ -3,6 +3,8 @@ from collections import defaultdict
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from mmkd.detection.pseudo_label_quality import (HiddenGroundTruth,
+                                                 count_true_positives)
 from mmkd.registry import HOOKS
 
 
@@ -43,7 +45,6 @@ class PseudoLabelStatsHook(Hook):
         self.classes = tuple(runner.train_dataloader.dataset.metainfo.get(
             'classes', ()))
         if self.gt_ann_file is not None:
-            from mmkd.detection.pseudo_label_quality import HiddenGroundTruth
             self.gt = HiddenGroundTruth(self.gt_ann_file, self.classes)
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
@@ -56,7 +57,6 @@ class PseudoLabelStatsHook(Hook):
             runner.message_hub.update_scalar(f'train/pseudo/{key}', value)
 
     def summarise(self, records):
-        from mmkd.detection.pseudo_label_quality import count_true_positives
         n_img = max(len(records), 1)
         per_class = defaultdict(int)
         scores = []
