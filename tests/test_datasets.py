@@ -96,7 +96,18 @@ def test_cityscapes_layout_and_loader(demo_root):
     sample = ds[0]  # a random 128x128 crop
     seg = sample['data_samples'].gt_sem_seg.data.numpy()
     assert set(np.unique(seg).tolist()) <= set(range(19)) | {255}
-    assert tuple(sample['inputs'].shape[1:]) == (128, 128)
+    # RandomResize at ratio 0.5 makes a 128x64 image, so a crop is at most
+    # 128x128; the data preprocessor pads the batch to the crop size
+    h, w = sample['inputs'].shape[1:]
+    assert h <= 128 and w <= 128 and max(h, w) == 128, (h, w)
+    from mmseg.registry import MODELS
+    preprocessor = MODELS.build(cfg.model.data_preprocessor)
+    batch = preprocessor(dict(inputs=[sample['inputs']],
+                              data_samples=[sample['data_samples']]), True)
+    assert tuple(batch['inputs'].shape[2:]) == (128, 128)
+    padded = batch['data_samples'][0].gt_sem_seg.data
+    assert tuple(padded.shape[1:]) == (128, 128)
+    assert (padded[:, h:, :] == 255).all() and (padded[:, :, w:] == 255).all()
 
 
 def test_cbct_loader_reads_spacing_and_crops(demo_root):

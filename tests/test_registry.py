@@ -78,7 +78,18 @@ def test_every_config_builds_its_model(config):
     init_default_scope(cfg.get('default_scope', 'mmkd'))
     if 'teacher_ckpt' in cfg.model:  # distillers: no teacher weights here
         cfg.model.teacher_ckpt = None
+    # as mmengine's Runner does: a model dict without a data_preprocessor
+    # gets the config's top-level one
+    if 'data_preprocessor' in cfg:
+        cfg.model.setdefault('data_preprocessor', cfg.data_preprocessor)
     model = MODELS.build(cfg.model)
+    if hasattr(model, 'student'):  # the wrapper pads/normalizes as its student
+        ours_dp = model.data_preprocessor  # MultiBranch wraps the real one
+        ours_dp = getattr(ours_dp, 'data_preprocessor', ours_dp)
+        for attr in ('size', 'size_divisor', 'pad_size_divisor', 'mean'):
+            ours = getattr(ours_dp, attr, None)
+            theirs = getattr(model.student.data_preprocessor, attr, None)
+            assert str(ours) == str(theirs), (attr, ours, theirs)
     n_params = sum(p.numel() for p in model.parameters())
     assert n_params > 10_000
     assert cfg.train_dataloader.dataset.type

@@ -8,6 +8,9 @@ student = _base_.model
 model = dict(
     _delete_=True,
     type='mmkd.FeatureDistiller',
+    # explicit: mmengine's Runner otherwise injects the top-level
+    # `data_preprocessor` (no crop `size`) into a model dict without one
+    data_preprocessor=student.data_preprocessor,
     student=student,
     teacher='configs/demo/deeplabv3_r18_demo_cityscapes_full.py',
     teacher_ckpt='work_dirs/demo/deeplabv3_r18_demo_cityscapes_full/'

@@ -31,6 +31,9 @@ teacher = dict(
 model = dict(
     _delete_=True,
     type='mmkd.FeatureDistiller',
+    # explicit: mmengine's Runner otherwise injects the top-level
+    # `data_preprocessor` (no crop `size`) into a model dict without one
+    data_preprocessor=student.data_preprocessor,
     student=student,
     teacher=teacher,
     teacher_ckpt='checkpoints/deeplabv3_r101-d8_512x1024_80k_cityscapes.pth',
