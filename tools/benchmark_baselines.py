@@ -77,6 +77,25 @@ def run_one(config, seed, work_dir, cfg_options):
     return out
 
 
+def config_name(config):
+    return osp.splitext(osp.basename(config))[0]
+
+
+def last_checkpoint(work_dir):
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+def train_or_reuse(config, seed, work_root, options=(), suffix='',
+                   force=False):
+    """Train one run, or reuse it when its work dir holds a finished run."""
+    work_dir = osp.join(work_root, f'{config_name(config)}{suffix}_seed{seed}')
+    if not force and osp.exists(osp.join(work_dir, 'last_checkpoint')):
+        print(f'reusing {work_dir}', flush=True)
+        return work_dir, summarise(read_scalars(work_dir))
+    return work_dir, run_one(config, seed, work_dir, list(options))
+
+
 def main():
     args = parse_args()
     lines = ['| config | seed | metrics | s/iter (median) | peak memory | '

@@ -20,7 +20,7 @@ import sys
 from mmengine.config import Config
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from benchmark_baselines import read_scalars, run_one, summarise  # noqa
+from benchmark_baselines import last_checkpoint, train_or_reuse  # noqa
 
 DEMO = 'configs/demo/'
 
@@ -47,39 +47,21 @@ def parse_args():
     return p.parse_args()
 
 
-def _name(config):
-    return osp.splitext(osp.basename(config))[0]
-
-
-def _last_ckpt(work_dir):
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
-
-
 def init_key(config):
     """Where the semi-supervised model takes its detector's init_cfg."""
     model = Config.fromfile(config).model
     return 'model.detector' if 'detector' in model else 'model.student'
 
 
-def train(config, seed, work_root, options=(), suffix='', force=False):
-    """Train (or, when the work dir holds a finished run, reuse) one run."""
-    work_dir = osp.join(work_root, f'{_name(config)}{suffix}_seed{seed}')
-    if not force and osp.exists(osp.join(work_dir, 'last_checkpoint')):
-        print(f'reusing {work_dir}', flush=True)
-        return work_dir, summarise(read_scalars(work_dir))
-    return work_dir, run_one(config, seed, work_dir, list(options))
-
-
 def main():
     args = parse_args()
     rows = {}  # run -> seed -> result
     for seed in args.seeds:
-        sup_dir, rows.setdefault('sup', {})[seed] = train(
+        sup_dir, rows.setdefault('sup', {})[seed] = train_or_reuse(
             args.sup_config, seed, args.work_root)
-        init = _last_ckpt(sup_dir)
+        init = last_checkpoint(sup_dir)
         if 'full' in args.runs:
-            rows.setdefault('full', {})[seed] = train(
+            rows.setdefault('full', {})[seed] = train_or_reuse(
                 args.full_config, seed, args.work_root)[1]
         semi = dict(mmkd=(args.mmkd_config, [], ''),
                     mmdet=(args.mmdet_config, [], ''),
@@ -89,7 +71,7 @@ def main():
             if run not in args.runs:
                 continue
             opts = [f'{init_key(config)}.init_cfg.checkpoint={init}', *opts]
-            rows.setdefault(run, {})[seed] = train(
+            rows.setdefault(run, {})[seed] = train_or_reuse(
                 config, seed, args.work_root, opts, suffix, args.force)[1]
             report(rows, args)
     table = report(rows, args)

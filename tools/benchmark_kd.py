@@ -1,0 +1,188 @@
+"""The distillation table on the demo data: teacher | student alone |
++ feature MSE | + CWD | + MasKD-style | + ACAM-KD, several seeds, one script.
+
+    python tools/benchmark_kd.py --task seg [--seeds 0 1] [--out F]
+    python tools/benchmark_kd.py --task det [--seeds 0 1] [--out F]
+    python tools/benchmark_kd.py --task det --cost [--cost-iters 60]
+
+Table mode: the teacher config is trained once (seed 0) or reused from
+``--work-root``; the student alone and each distillation config then train
+the same schedule per seed, the distillers with that teacher's checkpoint
+(``model.teacher_ckpt``).  Finished runs are reused unless ``--force``.
+Reported: the last validation metric (mean over seeds, per seed) and the
+median s/iter of each run.
+
+Cost mode (run it alone on the machine): short runs of the student alone,
+ACAM-KD without and with K/V pooling (``kv_stride=2``) and feature MSE,
+no validation; median s/iter (first 10 % skipped) and peak RSS (CPU) or
+peak CUDA memory, as ratios to the student alone; then the inference time
+of the distiller's ``test_step`` (the student only) vs the plain student
+on the same validation batches, which must match.
+"""
+import argparse
+import os.path as osp
+import statistics
+import sys
+import time
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from benchmark_baselines import (config_name, last_checkpoint,  # noqa
+                                 run_one, train_or_reuse)
+
+DEMO = 'configs/demo/'
+TASKS = dict(
+    det=dict(teacher=DEMO + 'faster_rcnn_r34w2_demo_coco_full.py',
+             student=DEMO + 'faster_rcnn_r18_demo_coco_full.py',
+             kd=DEMO + '{}_kd_faster_rcnn_r34w2_r18_demo_coco.py',
+             loss_key='fpn', metric='coco/bbox_mAP'),
+    seg=dict(teacher=DEMO + 'deeplabv3_r18_demo_cityscapes_full.py',
+             student=DEMO + 'deeplabv3_mbv2_demo_cityscapes_full.py',
+             kd=DEMO + '{}_kd_deeplabv3_r18w2_mbv2_demo_cityscapes.py',
+             loss_key='logits', metric='mIoU'))
+METHODS = ['mse', 'cwd', 'maskd', 'acam']
+LABELS = dict(teacher='teacher (seed 0)', student='student alone',
+              mse='+ feature MSE (FitNet)', cwd='+ CWD', maskd='+ MasKD-style',
+              acam='+ ACAM-KD', acam_kv2='+ ACAM-KD, K/V pooling (stride 2)')
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--task', choices=sorted(TASKS), required=True)
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
+    p.add_argument('--runs', nargs='+', default=['student', *METHODS],
+                   help='which runs besides the teacher (default all)')
+    p.add_argument('--work-root', default='work_dirs/benchmark')
+    p.add_argument('--out', default=None, help='append the table here')
+    p.add_argument('--force', action='store_true',
+                   help='retrain runs found in --work-root')
+    p.add_argument('--cost', action='store_true',
+                   help='time short runs instead of the accuracy table')
+    p.add_argument('--cost-iters', type=int, default=60)
+    return p.parse_args()
+
+
+def kd_config(task, method):
+    return TASKS[task]['kd'].format(method.split('_')[0])
+
+
+def table(task, rows):
+    metric = TASKS[task]['metric']
+    lines = [f'| run | seeds | {metric} (mean) | per seed | s/iter (median) |',
+             '|---|---|---|---|---|']
+    for run, res in rows.items():
+        vals = [r['metrics'].get(metric, float('nan')) for r in res.values()]
+        per_seed = ', '.join(f'{s}: {v:.4g}' for s, v in zip(res, vals))
+        s_iter = statistics.median(r['s_iter'] for r in res.values())
+        lines.append(f'| {LABELS[run]} | {len(res)} | '
+                     f'{statistics.mean(vals):.4g} | {per_seed} | '
+                     f'{s_iter:.3f} |')
+    text = '\n'.join(lines)
+    print(text, flush=True)
+    return text
+
+
+def accuracy(args):
+    spec = TASKS[args.task]
+    teacher_dir, teacher = train_or_reuse(spec['teacher'], 0, args.work_root)
+    teacher_ckpt = last_checkpoint(teacher_dir)
+    rows = dict(teacher={0: teacher})
+    for seed in args.seeds:
+        for run in args.runs:
+            if run == 'student':
+                config, opts = spec['student'], []
+            else:
+                config = kd_config(args.task, run)
+                opts = [f'model.teacher_ckpt={teacher_ckpt}']
+                if run.endswith('_kv2'):
+                    opts.append(f'model.distill_losses.{spec["loss_key"]}'
+                                '.kv_stride=2')
+            suffix = '_kv2' if run.endswith('_kv2') else ''
+            rows.setdefault(run, {})[seed] = train_or_reuse(
+                config, seed, args.work_root, opts, suffix, args.force)[1]
+            table(args.task, rows)
+    return table(args.task, rows)
+
+
+def inference_times(task, n_batches=10):
+    """Median test_step seconds: the distiller vs its student built alone."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, init_default_scope
+    from mmengine.runner import Runner
+
+    from mmkd.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(kd_config(task, 'acam'))
+    init_default_scope(cfg.get('default_scope', 'mmkd'))
+    cfg.model.teacher_ckpt = None
+    distiller = MODELS.build(cfg.model).eval()
+    student = MODELS.build(Config.fromfile(TASKS[task]['student']).model)
+    student.load_state_dict(distiller.student.state_dict())
+    student.eval()
+    loader_cfg = cfg.val_dataloader.copy()
+    loader_cfg.update(num_workers=0, persistent_workers=False)
+    loader = Runner.build_dataloader(loader_cfg)
+    times = dict(distiller=[], student=[])
+    with torch.no_grad():
+        for i, batch in enumerate(loader):
+            if i == n_batches:
+                break
+            for name, model in (('distiller', distiller),
+                                ('student', student)):
+                t0 = time.perf_counter()
+                model.test_step(batch)
+                times[name].append(time.perf_counter() - t0)
+    return {k: statistics.median(v[1:]) for k, v in times.items()}
+
+
+def cost(args):
+    spec = TASKS[args.task]
+    n = args.cost_iters
+    opts = [f'train_cfg.max_iters={n}', f'train_cfg.val_begin={n + 1}',
+            'default_hooks.checkpoint.interval=100000',
+            'default_hooks.logger.interval=1']
+    teacher_ckpt = None
+    teacher_dir = osp.join(args.work_root,
+                           f'{config_name(spec["teacher"])}_seed0')
+    if osp.exists(osp.join(teacher_dir, 'last_checkpoint')):
+        teacher_ckpt = last_checkpoint(teacher_dir)
+    runs = dict(student=(spec['student'], []),
+                mse=(kd_config(args.task, 'mse'), []),
+                acam=(kd_config(args.task, 'acam'), []),
+                acam_kv2=(kd_config(args.task, 'acam'), [
+                    f'model.distill_losses.{spec["loss_key"]}.kv_stride=2']))
+    results = {}
+    for run, (config, extra) in runs.items():
+        if run != 'student':
+            extra = [f'model.teacher_ckpt={teacher_ckpt}', *extra]
+        work_dir = osp.join(args.work_root, 'cost', f'{args.task}_{run}')
+        results[run] = run_one(config, 0, work_dir, opts + extra)
+    base = results['student']
+    mem_key = 'cuda_mem_mb' if base['cuda_mem_mb'] else 'peak_rss_mb'
+    lines = [f'| training ({n} iters) | s/iter (median) | × student | '
+             f'peak memory ({mem_key}) | × student |', '|---|---|---|---|---|']
+    for run, r in results.items():
+        lines.append(f'| {LABELS[run]} | {r["s_iter"]:.3f} | '
+                     f'{r["s_iter"] / base["s_iter"]:.2f} | '
+                     f'{r[mem_key]:.0f} MB | '
+                     f'{r[mem_key] / base[mem_key]:.2f} |')
+    inf = inference_times(args.task)
+    lines.append(f'\nInference (test_step, median of 9 val batches): '
+                 f'distiller {inf["distiller"]:.3f} s, student alone '
+                 f'{inf["student"]:.3f} s '
+                 f'({inf["distiller"] / inf["student"]:.2f}×).')
+    text = '\n'.join(lines)
+    print(text, flush=True)
+    return text
+
+
+def main():
+    args = parse_args()
+    text = cost(args) if args.cost else accuracy(args)
+    if args.out:
+        with open(args.out, 'a') as f:
+            f.write(text + '\n\n')
+
+
+if __name__ == '__main__':
+    main()
