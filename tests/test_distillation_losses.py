@@ -135,3 +135,32 @@ def test_feature_mse_and_maskd_baselines():
     out = maskd(s, t)
     out['loss_masked'].backward()
     assert maskd.tokens.grad is None or maskd.tokens.grad.abs().sum() == 0
+
+
+@pytest.mark.parametrize('div_grad', ['all', 'units'])
+def test_acam_kd_div_grad_decides_what_the_diversity_loss_trains(div_grad):
+    torch.manual_seed(0)
+    loss = ACAMKDLoss(8, 8, num_masks=3, div_grad=div_grad)
+    student = torch.randn(2, 8, 5, 5, requires_grad=True)
+    out = loss(student, torch.randn(2, 8, 5, 5))
+    out['loss_div'].backward()
+    assert loss.spatial_units.grad.abs().sum() > 0
+    assert loss.channel_units.grad.abs().sum() > 0
+    if div_grad == 'all':  # the paper's joint objective
+        assert student.grad.abs().sum() > 0
+    else:  # the selection units only
+        assert student.grad is None or student.grad.abs().sum() == 0
+    # the distillation terms themselves are the same either way
+    torch.manual_seed(0)
+    other = ACAMKDLoss(8, 8, num_masks=3,
+                       div_grad='all' if div_grad == 'units' else 'units')
+    torch.manual_seed(1)
+    s, t = torch.randn(2, 8, 5, 5), torch.randn(2, 8, 5, 5)
+    a, b = loss(s, t), other(s, t)
+    torch.testing.assert_close(a['loss_spatial'], b['loss_spatial'])
+    torch.testing.assert_close(a['loss_div'], b['loss_div'])
+
+
+def test_acam_kd_rejects_an_unknown_div_grad():
+    with pytest.raises(ValueError, match='div_grad'):
+        ACAMKDLoss(8, 8, div_grad='student')

@@ -70,6 +70,11 @@ class ACAMKDLoss(nn.Module):
             paper; MasKD used 7 for imitation).
         mask_power: 1 = mask-weighted mean (default); 2 = literal
             ``‖M ⊙ D‖²``.
+        div_grad: what the diversity loss trains: ``'all'`` (the paper's
+            joint objective: the selection units, the fusion and, through
+            the fused features, the student) or ``'units'`` (the selection
+            units only; the student is then shaped by the distillation
+            terms alone).
         loss_weight: multiplies everything.
 
     Returns a dict ``loss_spatial``, ``loss_channel``, ``loss_div``; the last
@@ -79,8 +84,11 @@ class ACAMKDLoss(nn.Module):
     def __init__(self, student_channels, teacher_channels, num_masks=6,
                  channel_units='full', qk_ratio=0.5, kv_stride=1,
                  alpha_spatial=1.0, alpha_channel=1.0, lambda_div=1.0,
-                 mask_power=1, loss_weight=1.0):
+                 mask_power=1, div_grad='all', loss_weight=1.0):
         super().__init__()
+        if div_grad not in ('all', 'units'):
+            raise ValueError("div_grad must be 'all' or 'units', got "
+                             f'{div_grad!r}')
         if channel_units not in ('full', 'shared'):
             raise ValueError("channel_units must be 'full' or 'shared', got "
                              f'{channel_units!r}')
@@ -96,6 +104,7 @@ class ACAMKDLoss(nn.Module):
         self.alpha_channel = alpha_channel
         self.lambda_div = lambda_div
         self.mask_power = mask_power
+        self.div_grad = div_grad
         self.loss_weight = loss_weight
         self.last_masks = None
 
@@ -129,6 +138,8 @@ class ACAMKDLoss(nn.Module):
                             mask_power=self.mask_power)
         loss_c = masked_mse(diff2.transpose(1, 2), channel, norm=h * w,
                             mask_power=self.mask_power)
+        if self.div_grad == 'units':  # masks of the detached fused features
+            spatial, channel = self.masks(fused.detach())
         loss_div = dice_diversity(spatial.flatten(2)) + \
             dice_diversity(channel)
         k = self.loss_weight
