@@ -117,6 +117,11 @@ class FeatureDistiller(BaseModel):
                          if k.startswith(prefix)}
                 break
         load_state_dict(self.teacher, state, strict=True)
+        # mmengine's Runner calls model.init_weights() after building; the
+        # recursive BaseModule.init_weights would re-initialise the teacher's
+        # backbone and heads and throw these weights away. Marking the
+        # teacher initialised makes BaseModule skip its whole subtree.
+        self.teacher._is_init = True
 
     def _build_losses(self, cfgs):
         models = dict(student=self.student, teacher=self.teacher)
