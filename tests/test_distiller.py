@@ -117,6 +117,25 @@ def test_inheritance_copies_matching_teacher_weights():
         _build(inherit=['backbone.layer4']).init_weights()
 
 
+def test_the_runners_init_weights_keeps_the_loaded_teacher(tmp_path):
+    # mmengine's Runner calls model.init_weights() after building the model:
+    # it must initialise the student, not overwrite the teacher checkpoint
+    donor = _build().teacher
+    with torch.no_grad():
+        for p in donor.parameters():
+            p.add_(0.5)
+    path = str(tmp_path / 'teacher.pth')
+    torch.save(dict(state_dict=donor.state_dict()), path)
+    model = _build(teacher_ckpt=path)
+    student_conv = model.student.backbone.conv1.weight.clone()
+    model.init_weights()
+    for key, value in donor.state_dict().items():
+        assert torch.equal(model.teacher.state_dict()[key], value), key
+    assert not torch.equal(model.student.backbone.conv1.weight, student_conv)
+    assert torch.equal(model.student.neck.fpn_convs[0].conv.weight,
+                       donor.neck.fpn_convs[0].conv.weight)  # inherited
+
+
 def test_segmentation_logits_distillation_builds_and_runs():
     from mmseg.structures import SegDataSample
     from mmengine.structures import PixelData
