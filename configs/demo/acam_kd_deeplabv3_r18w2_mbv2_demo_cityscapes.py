@@ -5,6 +5,9 @@
 # channels); M = 19 masks (one per class, as the paper).
 _base_ = './deeplabv3_mbv2_demo_cityscapes_full.py'
 student = _base_.model
+# what every loss on this run distils (the baselines reuse it)
+logits_inputs = dict(student='student:decode_head.conv_seg',
+                     teacher='teacher:decode_head.conv_seg')
 model = dict(
     _delete_=True,
     type='mmkd.FeatureDistiller',
@@ -18,8 +21,7 @@ model = dict(
     distill_losses=dict(
         logits=dict(type='mmkd.ACAMKDLoss', student_channels=19,
                     teacher_channels=19, num_masks=19,
-                    inputs=dict(student='student:decode_head.conv_seg',
-                                teacher='teacher:decode_head.conv_seg'))))
+                    inputs=logits_inputs)))
 custom_hooks = [
     dict(type='mmkd.RNGStateHook'),
     dict(type='mmkd.DistillMaskVisualizationHook', interval=500,

@@ -1,4 +1,5 @@
-# Baseline for ACAM-KD on identical runs: channel-wise distillation (CWD, tau 4) of the
+# Baseline for ACAM-KD on identical runs:
+# channel-wise distillation (CWD, tau 4) of the
 # segmentation logits (decode_head.conv_seg), same teacher, student and
 # schedule as acam_kd_deeplabv3_r18w2_mbv2_demo_cityscapes.py.
 _base_ = './acam_kd_deeplabv3_r18w2_mbv2_demo_cityscapes.py'
@@ -7,6 +8,5 @@ model = dict(
         _delete_=True,
         logits=dict(type='mmkd.ChannelWiseDivergence', student_channels=19,
                     teacher_channels=19, tau=4.0,
-                    inputs=dict(student='student:decode_head.conv_seg',
-                                teacher='teacher:decode_head.conv_seg'))))
+                    inputs=_base_.logits_inputs)))
 custom_hooks = [dict(type='mmkd.RNGStateHook')]

@@ -157,8 +157,9 @@ class SoftTeacher(TeacherStudentModel):
                 instances, samples,
                 refined.split([len(j) for j in jittered])):
             h, w = sample.img_shape[:2]
-            boxes = torch.stack([boxes[:, 0].clamp(0, w), boxes[:, 1].clamp(
-                0, h), boxes[:, 2].clamp(0, w), boxes[:, 3].clamp(0, h)], 1)
+            boxes = boxes.clone()  # clip to the image, as decode(max_shape)
+            boxes[:, 0::2] = boxes[:, 0::2].clamp(0, w)
+            boxes[:, 1::2] = boxes[:, 1::2].clamp(0, h)
             out.append(jitter_uncertainty(boxes.reshape(times, len(inst), 4)))
         return out
 
