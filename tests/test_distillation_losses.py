@@ -107,6 +107,28 @@ def test_acam_kd_rejects_a_channel_mismatch_by_name():
         loss(torch.randn(1, 4, 3, 3), torch.randn(1, 8, 3, 3))
 
 
+def test_acam_kd_without_align_compares_the_students_own_features():
+    torch.manual_seed(0)
+    loss = ACAMKDLoss(4, 4, num_masks=2, align=False)
+    t = torch.randn(2, 4, 5, 5)
+    # no learned align: a student equal to the teacher has nothing to learn
+    out = loss(t.clone(), t)
+    assert out['loss_spatial'].item() == pytest.approx(0, abs=1e-7)
+    assert out['loss_channel'].item() == pytest.approx(0, abs=1e-7)
+    s = (t + torch.randn_like(t)).requires_grad_()
+    out = loss(s, t)
+    # the spatial term is the mask-weighted mean of (T - S)^2 itself
+    m = loss.masks(loss.fusion(t, s))[0].flatten(2)  # B, M, HW
+    d2 = (t - s).pow(2).flatten(2).sum(1, keepdim=True) / 4  # B, 1, HW
+    expected = ((m * d2).sum(-1) / m.sum(-1)).mean()
+    assert out['loss_spatial'].item() == pytest.approx(expected.item(),
+                                                       rel=1e-5)
+    out['loss_spatial'].backward()
+    assert s.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match='align=False.*student 6.*teacher 8'):
+        ACAMKDLoss(6, 8, align=False)
+
+
 def test_cwd_matches_its_formula():
     torch.manual_seed(0)
     s, t = torch.randn(2, 3, 4, 4), torch.randn(2, 3, 4, 4)

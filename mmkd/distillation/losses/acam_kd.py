@@ -60,6 +60,11 @@ class ACAMKDLoss(nn.Module):
 
     Args:
         student_channels, teacher_channels: feature channels.
+        align: ``True`` (the paper): ``f_align`` is a learned 1×1 conv.
+            ``False`` compares the student's own features (equal channels
+            only): for segmentation logits, where a learned 19 → 19 conv
+            lets the distillation train the align layer instead of the
+            student's classifier.
         num_masks: M (6 for detection, the number of classes for
             segmentation in the paper).
         channel_units: ``'full'`` (m_c ∈ R^{M×C}, default) or ``'shared'``
@@ -84,8 +89,12 @@ class ACAMKDLoss(nn.Module):
     def __init__(self, student_channels, teacher_channels, num_masks=6,
                  channel_units='full', qk_ratio=0.5, kv_stride=1,
                  alpha_spatial=1.0, alpha_channel=1.0, lambda_div=1.0,
-                 mask_power=1, div_grad='all', loss_weight=1.0):
+                 mask_power=1, div_grad='all', align=True, loss_weight=1.0):
         super().__init__()
+        if not align and student_channels != teacher_channels:
+            raise ValueError(
+                'ACAMKDLoss(align=False) needs equal channels, got student '
+                f'{student_channels} and teacher {teacher_channels}')
         if div_grad not in ('all', 'units'):
             raise ValueError("div_grad must be 'all' or 'units', got "
                              f'{div_grad!r}')
@@ -94,7 +103,8 @@ class ACAMKDLoss(nn.Module):
                              f'{channel_units!r}')
         self.student_channels = student_channels
         self.teacher_channels = teacher_channels
-        self.align = nn.Conv2d(student_channels, teacher_channels, 1)
+        self.align = (nn.Conv2d(student_channels, teacher_channels, 1)
+                      if align else nn.Identity())
         self.fusion = STCAFusion(teacher_channels, qk_ratio, kv_stride)
         self.spatial_units = nn.Parameter(
             torch.randn(num_masks, teacher_channels) / teacher_channels**0.5)
