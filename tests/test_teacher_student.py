@@ -75,3 +75,54 @@ def test_mean_teacher_demo_config_trains_a_few_iterations(tmp_path,
     assert 'nan' not in out.split('Iter(train) [3/3]')[1].split('\n')[0]
     # teacher and student are both evaluated
     assert 'teacher/coco/bbox_mAP' in out and 'student/coco/bbox_mAP' in out
+
+
+def test_batch_norm_statistics_uses_the_batch_and_keeps_running_stats():
+    from mmkd.teacher_student import batch_norm_statistics
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1),
+                              torch.nn.BatchNorm2d(4)).eval()
+    net[1].running_mean.fill_(5.0)  # statistics of "another distribution"
+    x = torch.randn(3, 3, 6, 6) * 2 + 1
+    running = {k: v.clone() for k, v in net.state_dict().items()
+               if 'running' in k}
+    with torch.no_grad():
+        eval_out = net(x)
+        with batch_norm_statistics(net):
+            batch_out = net(x)
+    y = net[0](x).detach()
+    mean = y.mean(dim=(0, 2, 3), keepdim=True)
+    var = y.var(dim=(0, 2, 3), unbiased=False, keepdim=True)
+    bn = net[1]
+    expected = (y - mean) / torch.sqrt(var + bn.eps) * \
+        bn.weight.view(1, -1, 1, 1) + bn.bias.view(1, -1, 1, 1)
+    assert torch.allclose(batch_out, expected, atol=1e-5)
+    assert not torch.allclose(eval_out, expected, atol=1e-2)
+    for k, v in running.items():  # nothing learnt from the batch
+        assert torch.equal(net.state_dict()[k], v), k
+    assert not bn.training and bn.momentum == 0.1
+
+
+def test_teacher_norm_batch_applies_only_while_pseudo_labelling():
+    model = _build_demo_model()
+    seen = []
+
+    def pseudo_label(inputs, samples):
+        seen.append([m.training for m in model.teacher.modules()
+                     if isinstance(m, torch.nn.BatchNorm2d)])
+        raise StopIteration  # stop the step here
+
+    model.pseudo_label = pseudo_label
+    model.sup_loss = lambda inputs, samples: {}
+    for norm, in_block in (('running', False), ('batch', True)):
+        model.teacher_norm = norm
+        model.train()
+        with pytest.raises(StopIteration):
+            model.loss(dict(sup=None, unsup_teacher=None), dict(
+                sup=None, unsup_teacher=None))
+        assert seen[-1] and all(t == in_block for t in seen[-1]), norm
+        assert not model.teacher.training
+        assert not any(m.training for m in model.teacher.modules())
+    with pytest.raises(ValueError, match="teacher_norm.*'bn'"):
+        from mmkd.teacher_student import TeacherStudentModel
+        TeacherStudentModel(student=None, teacher_norm='bn')

@@ -12,6 +12,7 @@ Subclasses (detection, segmentation, 3D) say only what is new in them:
 ``sup_loss``, ``pseudo_label``, ``to_student_view`` and ``unsup_loss``.
 """
 import copy
+from contextlib import nullcontext
 from typing import Dict
 
 import torch
@@ -20,6 +21,7 @@ from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
 
 from mmkd.registry import MODELS, TASK_UTILS
+from .batch_stats import batch_norm_statistics
 from .ramps import sigmoid_rampup
 
 
@@ -43,6 +45,12 @@ class TeacherStudentModel(BaseModel):
         unsup_rampup_iters: length ``T_r`` of the sigmoid ramp-up
             ``exp(−5 (1 − t/T_r)²)`` of ``w_unsup`` (0: none).
         predict_on: ``'teacher'`` or ``'student'`` for val / test.
+        teacher_norm: the statistics the teacher's BatchNorm layers use
+            when pseudo-labelling: ``'running'`` (default; the buffers the
+            EMA hook gives it) or ``'batch'`` (the unlabelled weak-view
+            batch's own, running buffers untouched; see
+            :func:`~mmkd.teacher_student.batch_stats.batch_norm_statistics`).
+            Validation always uses the running statistics.
         data_preprocessor: applied to every branch (e.g. mmdet's
             ``MultiBranchDataPreprocessor``).
 
@@ -54,8 +62,14 @@ class TeacherStudentModel(BaseModel):
 
     def __init__(self, student, teacher=None, pseudo_labeller=None,
                  sup_weight=1.0, unsup_weight=1.0, unsup_rampup_iters=0,
-                 predict_on='teacher', data_preprocessor=None,
-                 init_cfg=None):
+                 predict_on='teacher', teacher_norm='running',
+                 data_preprocessor=None, init_cfg=None):
+        if predict_on not in ('teacher', 'student'):
+            raise ValueError(f"predict_on must be 'teacher' or 'student', "
+                             f'got {predict_on!r}')
+        if teacher_norm not in ('running', 'batch'):
+            raise ValueError(f"teacher_norm must be 'running' or 'batch', "
+                             f'got {teacher_norm!r}')
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         self.student = MODELS.build(student)
@@ -68,9 +82,7 @@ class TeacherStudentModel(BaseModel):
         self.sup_weight = sup_weight
         self.unsup_weight = unsup_weight
         self.unsup_rampup_iters = unsup_rampup_iters
-        if predict_on not in ('teacher', 'student'):
-            raise ValueError(f"predict_on must be 'teacher' or 'student', "
-                             f'got {predict_on!r}')
+        self.teacher_norm = teacher_norm
         # the name and layout mmdet's TeacherStudentValLoop switches on
         self.semi_test_cfg = dict(predict_on=predict_on)
 
@@ -90,7 +102,7 @@ class TeacherStudentModel(BaseModel):
             reweight_loss_dict(
                 self.sup_loss(inputs['sup'], data_samples['sup']),
                 self.sup_weight))
-        with torch.no_grad():
+        with torch.no_grad(), self.teacher_statistics():
             targets = self.pseudo_label(inputs['unsup_teacher'],
                                         data_samples['unsup_teacher'])
         targets = self.to_student_view(targets,
@@ -102,6 +114,12 @@ class TeacherStudentModel(BaseModel):
                 reweight_loss_dict(unsup,
                                    self.unsup_weight_at(current_iter()))))
         return losses
+
+    def teacher_statistics(self):
+        """Context for the teacher's pseudo-labelling forwards."""
+        if self.teacher_norm == 'batch':
+            return batch_norm_statistics(self.teacher)
+        return nullcontext()
 
     def sup_loss(self, inputs, data_samples) -> Dict:
         return self.student.loss(inputs, data_samples)
