@@ -41,8 +41,20 @@ TASKS = dict(
              loss_key='logits', metric='mIoU'))
 METHODS = ['mse', 'cwd', 'maskd', 'acam']
 LABELS = dict(teacher='teacher (seed 0)', student='student alone',
+              inherit='inheritance only (ACAM-KD config, distill_weight 0)',
               mse='+ feature MSE (FitNet)', cwd='+ CWD', maskd='+ MasKD-style',
-              acam='+ ACAM-KD', acam_kv2='+ ACAM-KD, K/V pooling (stride 2)')
+              acam='+ ACAM-KD', acam_paper='+ ACAM-KD, the paper literally',
+              acam_kv2='+ ACAM-KD, K/V pooling (stride 2)')
+# variants of the ACAM-KD config: run -> (work-dir suffix, options)
+VARIANTS = dict(
+    acam_kv2=('_kv2', ['model.distill_losses.{key}.kv_stride=2']),
+    inherit=('_inherit', ['model.distill_weight=0']),
+    # learned 1x1 align, the diversity loss training the student, α = 1
+    acam_paper=('_paper', [
+        'model.distill_losses.{key}.align=True',
+        'model.distill_losses.{key}.div_grad=all',
+        'model.distill_losses.{key}.alpha_spatial=1.0',
+        'model.distill_losses.{key}.alpha_channel=1.0']))
 
 
 def parse_args():
@@ -50,6 +62,7 @@ def parse_args():
     p.add_argument('--task', choices=sorted(TASKS), required=True)
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
     p.add_argument('--runs', nargs='+', default=['student', *METHODS],
+                   choices=['student', *METHODS, *VARIANTS],
                    help='which runs besides the teacher (default all)')
     p.add_argument('--work-root', default='work_dirs/benchmark')
     p.add_argument('--out', default=None, help='append the table here')
@@ -61,8 +74,8 @@ def parse_args():
     return p.parse_args()
 
 
-def kd_config(task, method):
-    return TASKS[task]['kd'].format(method.split('_')[0])
+def kd_config(task, run):
+    return TASKS[task]['kd'].format('acam' if run in VARIANTS else run)
 
 
 def table(task, rows):
@@ -93,10 +106,8 @@ def accuracy(args):
             else:
                 config = kd_config(args.task, run)
                 opts = [f'model.teacher_ckpt={teacher_ckpt}']
-                if run.endswith('_kv2'):
-                    opts.append(f'model.distill_losses.{spec["loss_key"]}'
-                                '.kv_stride=2')
-            suffix = '_kv2' if run.endswith('_kv2') else ''
+            suffix, extra = VARIANTS.get(run, ('', []))
+            opts += [o.format(key=spec['loss_key']) for o in extra]
             rows.setdefault(run, {})[seed] = train_or_reuse(
                 config, seed, args.work_root, opts, suffix, args.force)[1]
             table(args.task, rows)
