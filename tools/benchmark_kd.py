@@ -49,12 +49,14 @@ LABELS = dict(teacher='teacher (seed 0)', student='student alone',
 VARIANTS = dict(
     acam_kv2=('_kv2', ['model.distill_losses.{key}.kv_stride=2']),
     inherit=('_inherit', ['model.distill_weight=0']),
-    # learned 1x1 align, the diversity loss training the student, α = 1
+    # learned 1x1 align, the diversity loss training the student, α = λ = 1
     acam_paper=('_paper', [
         'model.distill_losses.{key}.align=True',
         'model.distill_losses.{key}.div_grad=all',
         'model.distill_losses.{key}.alpha_spatial=1.0',
-        'model.distill_losses.{key}.alpha_channel=1.0']))
+        'model.distill_losses.{key}.alpha_channel=1.0',
+        'model.distill_losses.{key}.lambda_div=1.0',
+        'model.distill_losses.{key}.loss_weight=1.0']))
 
 
 def parse_args():
