@@ -163,7 +163,8 @@ def cost(args):
                 mse=(kd_config(args.task, 'mse'), []),
                 acam=(kd_config(args.task, 'acam'), []),
                 acam_kv2=(kd_config(args.task, 'acam'), [
-                    f'model.distill_losses.{spec["loss_key"]}.kv_stride=2']))
+                    o.format(key=spec['loss_key'])
+                    for o in VARIANTS['acam_kv2'][1]]))
     results = {}
     for run, (config, extra) in runs.items():
         if run != 'student':

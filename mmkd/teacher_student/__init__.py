@@ -5,6 +5,6 @@ from .pseudo_label import FixedThreshold
 from .ramps import sigmoid_rampup
 
 __all__ = [
-    'batch_norm_statistics',     'EMATeacherHook', 'ema_update', 'TeacherStudentModel', 'current_iter',
-    'FixedThreshold', 'sigmoid_rampup'
+    'batch_norm_statistics', 'EMATeacherHook', 'ema_update',
+    'TeacherStudentModel', 'current_iter', 'FixedThreshold', 'sigmoid_rampup'
 ]
