@@ -103,24 +103,46 @@ def test_batch_norm_statistics_uses_the_batch_and_keeps_running_stats():
     assert not bn.training and bn.momentum == 0.1
 
 
+def test_batch_norm_statistics_track_updates_running_stats_by_momentum():
+    from mmkd.teacher_student import batch_norm_statistics
+    torch.manual_seed(0)
+    bn = torch.nn.BatchNorm2d(4, momentum=0.25).eval()
+    bn.running_mean.fill_(5.0)
+    bn.running_var.fill_(3.0)
+    x = torch.randn(3, 4, 6, 6) * 2 + 1
+    with torch.no_grad(), batch_norm_statistics(bn, track=True):
+        bn(x)
+    n = x.numel() / 4
+    mean = x.mean(dim=(0, 2, 3))
+    var = x.var(dim=(0, 2, 3), unbiased=False) * n / (n - 1)  # unbiased
+    assert torch.allclose(bn.running_mean, 0.75 * 5.0 + 0.25 * mean)
+    assert torch.allclose(bn.running_var, 0.75 * 3.0 + 0.25 * var)
+    assert not bn.training and bn.momentum == 0.25
+
+
 def test_teacher_norm_batch_applies_only_while_pseudo_labelling():
     model = _build_demo_model()
     seen = []
 
     def pseudo_label(inputs, samples):
-        seen.append([m.training for m in model.teacher.modules()
+        seen.append([(m.training, m.momentum)
+                     for m in model.teacher.modules()
                      if isinstance(m, torch.nn.BatchNorm2d)])
         raise StopIteration  # stop the step here
 
     model.pseudo_label = pseudo_label
     model.sup_loss = lambda inputs, samples: {}
-    for norm, in_block in (('running', False), ('batch', True)):
+    # momentum 0 while pseudo-labelling: the running statistics stay
+    for norm, in_block, momentum in (('running', False, 0.1),
+                                     ('batch', True, 0.0),
+                                     ('batch_track', True, 0.1)):
         model.teacher_norm = norm
         model.train()
         with pytest.raises(StopIteration):
             model.loss(dict(sup=None, unsup_teacher=None), dict(
                 sup=None, unsup_teacher=None))
-        assert seen[-1] and all(t == in_block for t in seen[-1]), norm
+        assert seen[-1] and all(s == (in_block, momentum)
+                                for s in seen[-1]), norm
         assert not model.teacher.training
         assert not any(m.training for m in model.teacher.modules())
     with pytest.raises(ValueError, match="teacher_norm.*'bn'"):

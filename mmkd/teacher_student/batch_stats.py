@@ -6,25 +6,30 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 
 @contextmanager
-def batch_norm_statistics(model: nn.Module):
+def batch_norm_statistics(model: nn.Module, track: bool = False):
     """Inside the block, ``model``'s BatchNorm layers normalise with the
-    statistics of the batch they see (train-mode BN) while their running
-    statistics stay exactly as they are (momentum 0); outside it every layer
-    is back in its previous mode.
+    statistics of the batch they see (train-mode BN); outside it every layer
+    is back in its previous mode.  Their running statistics stay exactly as
+    they are (momentum 0) unless ``track``: then each layer updates them with
+    its own momentum, ``running ← (1 − m)·running + m·batch``.
 
     Used for a teacher whose running statistics were gathered on a different
     distribution (the student's strongly augmented views) than the batch it
     labels (the weak view).  mmdet's ``SoftTeacher`` gets batch statistics by
     accident -- its teacher returns to train mode with ``model.train()`` --
     and then also *updates* the running statistics with every teacher
-    forward; this does the first without the second.
+    forward; this does the first without the second (``track=False``) or
+    both, on purpose (``track=True``: with an EMA hook that skips buffers,
+    the teacher's running statistics become an average of the weak views'
+    statistics, the distribution it is validated on).
     """
     layers = [m for m in model.modules()
               if isinstance(m, _BatchNorm) and m.track_running_stats]
     saved = [(m.training, m.momentum) for m in layers]
     for m in layers:
         m.train()
-        m.momentum = 0.0  # running = (1 - 0)·running + 0·batch
+        if not track:
+            m.momentum = 0.0  # running = (1 - 0)·running + 0·batch
     try:
         yield model
     finally:

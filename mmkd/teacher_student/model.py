@@ -25,6 +25,9 @@ from .batch_stats import batch_norm_statistics
 from .ramps import sigmoid_rampup
 
 
+TEACHER_NORMS = ('running', 'batch', 'batch_track')
+
+
 def current_iter() -> int:
     """The runner's iteration (0 outside a runner)."""
     hub = MessageHub.get_current_instance()
@@ -48,7 +51,11 @@ class TeacherStudentModel(BaseModel):
         teacher_norm: the statistics the teacher's BatchNorm layers use
             when pseudo-labelling: ``'running'`` (default; the buffers the
             EMA hook gives it) or ``'batch'`` (the unlabelled weak-view
-            batch's own, running buffers untouched; see
+            batch's own, running buffers untouched) or ``'batch_track'``
+            (the batch's own, and the running buffers track them with the
+            layer's momentum -- what mmdet's train-mode teacher does; use it
+            with ``EMATeacherHook(buffers='skip')`` so that validation
+            normalises with weak-view statistics; see
             :func:`~mmkd.teacher_student.batch_stats.batch_norm_statistics`).
             Validation always uses the running statistics.
         data_preprocessor: applied to every branch (e.g. mmdet's
@@ -67,8 +74,8 @@ class TeacherStudentModel(BaseModel):
         if predict_on not in ('teacher', 'student'):
             raise ValueError(f"predict_on must be 'teacher' or 'student', "
                              f'got {predict_on!r}')
-        if teacher_norm not in ('running', 'batch'):
-            raise ValueError(f"teacher_norm must be 'running' or 'batch', "
+        if teacher_norm not in TEACHER_NORMS:
+            raise ValueError(f'teacher_norm must be one of {TEACHER_NORMS}, '
                              f'got {teacher_norm!r}')
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
@@ -117,9 +124,10 @@ class TeacherStudentModel(BaseModel):
 
     def teacher_statistics(self):
         """Context for the teacher's pseudo-labelling forwards."""
-        if self.teacher_norm == 'batch':
-            return batch_norm_statistics(self.teacher)
-        return nullcontext()
+        if self.teacher_norm == 'running':
+            return nullcontext()
+        return batch_norm_statistics(self.teacher,
+                                     track=self.teacher_norm == 'batch_track')
 
     def sup_loss(self, inputs, data_samples) -> Dict:
         return self.student.loss(inputs, data_samples)
