@@ -2,6 +2,11 @@
 (mmkd and mmdet 3.3's own) | supervised 100 %, several seeds, one script.
 
     python tools/benchmark_ssod.py [--seeds 0 1] [--out work_dirs/ssod.md]
+    python tools/benchmark_ssod.py --runs sup full mmkd \
+        --sup-config configs/demo/mask_rcnn_r18_demo_coco_10p.py \
+        --full-config configs/demo/mask_rcnn_r18_demo_coco_full.py \
+        --mmkd-config configs/demo/soft_teacher_mask_rcnn_r18_demo_coco_10p.py \
+        --metric coco/bbox_mAP coco/segm_mAP
 
 Per seed: the supervised 10 % and 100 % demo models are trained (or reused
 from ``--work-root``; finished semi-supervised runs too, unless ``--force``) with tools/benchmark_baselines.py's runner; each
@@ -9,7 +14,7 @@ semi-supervised config then starts from that seed's supervised 10 %
 checkpoint and trains its schedule with the same seed.  The control run
 is mmkd's Soft Teacher config with ``model.unsup_weight=0`` (same schedule,
 EMA teacher, labelled data only), so a gain is the unlabelled data's.
-Reported: final bbox mAP of teacher and student, median s/iter (first 10 %
+Reported: the final metrics of teacher and student, median s/iter (first 10 %
 skipped), and the means over seeds with mmkd / mmdet ratios.
 """
 import argparse
@@ -39,7 +44,9 @@ def parse_args():
     p.add_argument('--runs', nargs='+',
                    default=['sup', 'full', 'mmkd', 'mmdet', 'control'],
                    help='which runs (default all)')
-    p.add_argument('--metric', default='coco/bbox_mAP')
+    p.add_argument('--metric', nargs='+', default=['coco/bbox_mAP'],
+                   help='one table per metric (Mask R-CNN: coco/bbox_mAP '
+                   'coco/segm_mAP)')
     p.add_argument('--work-root', default='work_dirs/benchmark')
     p.add_argument('--out', default=None, help='append the tables here')
     p.add_argument('--force', action='store_true',
@@ -73,8 +80,8 @@ def main():
             opts = [f'{init_key(config)}.init_cfg.checkpoint={init}', *opts]
             rows.setdefault(run, {})[seed] = train_or_reuse(
                 config, seed, args.work_root, opts, suffix, args.force)[1]
-            report(rows, args)
-    table = report(rows, args)
+            report(rows, args.metric[0])
+    table = '\n\n'.join(report(rows, metric) for metric in args.metric)
     if args.out:
         with open(args.out, 'a') as f:
             f.write(table + '\n\n')
@@ -92,8 +99,9 @@ def _metric(r, prefix, metric):
     return m.get(f'{prefix}/{metric}', m.get(metric))
 
 
-def report(rows, args):
-    lines = ['| run | seeds | teacher mAP | student mAP | per seed '
+def report(rows, metric):
+    lines = [f'{metric}:', '',
+             '| run | seeds | teacher | student | per seed '
              '(teacher / student) | s/iter (median) |',
              '|---|---|---|---|---|---|']
     means = {}
@@ -101,8 +109,8 @@ def report(rows, args):
         if run not in rows:
             continue
         res = rows[run]
-        t = [_metric(r, 'teacher', args.metric) for r in res.values()]
-        s = [_metric(r, 'student', args.metric) for r in res.values()]
+        t = [_metric(r, 'teacher', metric) for r in res.values()]
+        s = [_metric(r, 'student', metric) for r in res.values()]
         it = [r['s_iter'] for r in res.values()]
         means[run] = (statistics.mean(t), statistics.mean(s),
                       statistics.median(it))
@@ -113,8 +121,8 @@ def report(rows, args):
                      f'{means[run][2]:.3f} |')
     if 'mmkd' in means and 'mmdet' in means:
         a, b = means['mmkd'], means['mmdet']
-        lines.append(f'\nmmkd / mmdet: teacher mAP {a[0] / b[0]:.2f}×, '
-                     f'student mAP {a[1] / b[1]:.2f}×, s/iter '
+        lines.append(f'\nmmkd / mmdet: teacher {a[0] / b[0]:.2f}×, '
+                     f'student {a[1] / b[1]:.2f}×, s/iter '
                      f'{a[2] / b[2]:.2f}×')
     if 'mmkd' in means and 'sup' in means:
         lines.append(f'mmkd SoftTeacher step / supervised step (4 images '
