@@ -4,8 +4,9 @@ new here -- Mask R-CNN (pseudo masks of the teacher's confident boxes).
 
 What differs from mmdet 3.3's ``SoftTeacher`` (same losses otherwise):
 
-* the teacher stays in eval mode and its BN buffers follow the EMA hook's
-  policy (mmdet's teacher goes back to train mode with ``model.train()``);
+* the teacher stays in eval mode; which BatchNorm statistics it
+  pseudo-labels with is a choice (``teacher_norm``), not a side effect of
+  ``model.train()`` putting mmdet's teacher back in train mode;
 * the regression branch forwards only the positive RoIs it samples: the box
   loss of a RoI head is a sum over positives divided by the number of sampled
   RoIs, so forwarding the negatives too (mmdet runs a whole second
