@@ -7,6 +7,7 @@
         --full-config configs/demo/mask_rcnn_r18_demo_coco_full.py \
         --mmkd-config configs/demo/soft_teacher_mask_rcnn_r18_demo_coco_10p.py \
         --metric coco/bbox_mAP coco/segm_mAP
+    python tools/benchmark_ssod.py --cost [--cost-iters 120]
 
 Per seed: the supervised 10 % and 100 % demo models are trained (or reused
 from ``--work-root``; finished semi-supervised runs too, unless ``--force``) with tools/benchmark_baselines.py's runner; each
@@ -15,7 +16,11 @@ checkpoint and trains its schedule with the same seed.  The control run
 is mmkd's Soft Teacher config with ``model.unsup_weight=0`` (same schedule,
 EMA teacher, labelled data only), so a gain is the unlabelled data's.
 Reported: the final metrics of teacher and student, median s/iter (first 10 %
-skipped), and the means over seeds with mmkd / mmdet ratios.
+skipped), and the means over seeds with mmkd / mmdet ratios.  ``--cost``
+times the steps instead, alone and one after another (the accuracy runs may
+share the cores): ``--cost-iters`` iterations of the supervised, mmkd and
+mmdet configs from seed 0's checkpoint, no validation; median s/iter and
+peak memory.
 """
 import argparse
 import os.path as osp
@@ -25,7 +30,8 @@ import sys
 from mmengine.config import Config
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from benchmark_baselines import last_checkpoint, train_or_reuse  # noqa
+from benchmark_baselines import (last_checkpoint, run_one,  # noqa
+                                 train_or_reuse)
 
 DEMO = 'configs/demo/'
 
@@ -49,6 +55,9 @@ def parse_args():
                    'coco/segm_mAP)')
     p.add_argument('--work-root', default='work_dirs/benchmark')
     p.add_argument('--out', default=None, help='append the tables here')
+    p.add_argument('--cost', action='store_true',
+                   help='time the training steps instead (see above)')
+    p.add_argument('--cost-iters', type=int, default=120)
     p.add_argument('--force', action='store_true',
                    help='retrain semi-supervised runs found in --work-root')
     return p.parse_args()
@@ -60,8 +69,44 @@ def init_key(config):
     return 'model.detector' if 'detector' in model else 'model.student'
 
 
+def cost(args):
+    n = args.cost_iters
+    sup_dir, _ = train_or_reuse(args.sup_config, 0, args.work_root)
+    init = last_checkpoint(sup_dir)
+    opts = [f'train_cfg.max_iters={n}', f'train_cfg.val_begin={n + 1}',
+            'default_hooks.checkpoint.interval=100000',
+            'default_hooks.logger.interval=1']
+    runs = dict(sup=(args.sup_config, [f'load_from={init}']),
+                mmkd=(args.mmkd_config, []), mmdet=(args.mmdet_config, []))
+    results = {}
+    for run, (config, extra) in runs.items():
+        if run != 'sup':
+            extra = [f'{init_key(config)}.init_cfg.checkpoint={init}']
+        results[run] = run_one(config, 0, osp.join(args.work_root, 'cost',
+                                                   f'ssod_{run}'),
+                               opts + extra)
+    base = results['mmdet']
+    lines = [f'| training step ({n} iters, alone) | s/iter (median) | '
+             '× mmdet | peak memory (RSS) | × mmdet |',
+             '|---|---|---|---|---|']
+    for run, r in results.items():
+        lines.append(f'| {LABELS[run].split(" (")[0]} | {r["s_iter"]:.3f} | '
+                     f'{r["s_iter"] / base["s_iter"]:.2f} | '
+                     f'{r["peak_rss_mb"]:.0f} MB | '
+                     f'{r["peak_rss_mb"] / base["peak_rss_mb"]:.2f} |')
+    text = '\n'.join(lines)
+    print(text, flush=True)
+    return text
+
+
 def main():
     args = parse_args()
+    if args.cost:
+        table = cost(args)
+        if args.out:
+            with open(args.out, 'a') as f:
+                f.write(table + '\n\n')
+        return
     rows = {}  # run -> seed -> result
     for seed in args.seeds:
         sup_dir, rows.setdefault('sup', {})[seed] = train_or_reuse(
