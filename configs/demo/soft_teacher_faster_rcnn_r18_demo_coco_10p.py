@@ -33,7 +33,9 @@ model = dict(
     jitter_scale=0.06,
     sup_weight=1.0,
     unsup_weight=1.0,
-    unsup_rampup_iters=200,
+    # no ramp-up: the first 200 iterations (of 1000) at a sigmoid-ramped
+    # weight cost 0.011 mAP (teacher 0.151 vs 0.162, 2 seeds)
+    unsup_rampup_iters=0,
     # the teacher normalises each weak unlabelled batch with its own
     # statistics and its running statistics track them (the EMA hook skips
     # buffers), so validation normalises with weak-view statistics too; with
