@@ -5,12 +5,14 @@
     python tools/benchmark_ssod.py --runs sup full mmkd \
         --sup-config configs/demo/mask_rcnn_r18_demo_coco_10p.py \
         --full-config configs/demo/mask_rcnn_r18_demo_coco_full.py \
-        --mmkd-config configs/demo/soft_teacher_mask_rcnn_r18_demo_coco_10p.py \
+        --mmkd-config \
+        configs/demo/soft_teacher_mask_rcnn_r18_demo_coco_10p.py \
         --metric coco/bbox_mAP coco/segm_mAP
     python tools/benchmark_ssod.py --cost [--cost-iters 120]
 
 Per seed: the supervised 10 % and 100 % demo models are trained (or reused
-from ``--work-root``; finished semi-supervised runs too, unless ``--force``) with tools/benchmark_baselines.py's runner; each
+from ``--work-root``; finished semi-supervised runs too, unless
+``--force``) with tools/benchmark_baselines.py's runner; each
 semi-supervised config then starts from that seed's supervised 10 %
 checkpoint and trains its schedule with the same seed.  The control run
 is mmkd's Soft Teacher config with ``model.unsup_weight=0`` (same schedule,
@@ -43,8 +45,9 @@ def parse_args():
                    default=DEMO + 'faster_rcnn_r18_demo_coco_10p.py')
     p.add_argument('--full-config',
                    default=DEMO + 'faster_rcnn_r18_demo_coco_full.py')
-    p.add_argument('--mmkd-config',
-                   default=DEMO + 'soft_teacher_faster_rcnn_r18_demo_coco_10p.py')
+    p.add_argument(
+        '--mmkd-config',
+        default=DEMO + 'soft_teacher_faster_rcnn_r18_demo_coco_10p.py')
     p.add_argument('--mmdet-config', default=DEMO +
                    'mmdet_soft_teacher_faster_rcnn_r18_demo_coco_10p.py')
     p.add_argument('--runs', nargs='+',
