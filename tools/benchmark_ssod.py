@@ -102,14 +102,7 @@ def cost(args):
     return text
 
 
-def main():
-    args = parse_args()
-    if args.cost:
-        table = cost(args)
-        if args.out:
-            with open(args.out, 'a') as f:
-                f.write(table + '\n\n')
-        return
+def accuracy(args):
     rows = {}  # run -> seed -> result
     for seed in args.seeds:
         sup_dir, rows.setdefault('sup', {})[seed] = train_or_reuse(
@@ -129,7 +122,12 @@ def main():
             rows.setdefault(run, {})[seed] = train_or_reuse(
                 config, seed, args.work_root, opts, suffix, args.force)[1]
             report(rows, args.metric[0])
-    table = '\n\n'.join(report(rows, metric) for metric in args.metric)
+    return '\n\n'.join(report(rows, metric) for metric in args.metric)
+
+
+def main():
+    args = parse_args()
+    table = cost(args) if args.cost else accuracy(args)
     if args.out:
         with open(args.out, 'a') as f:
             f.write(table + '\n\n')
@@ -173,7 +171,8 @@ def report(rows, metric):
                      f'student {a[1] / b[1]:.2f}×, s/iter '
                      f'{a[2] / b[2]:.2f}×')
     if 'mmkd' in means and 'sup' in means:
-        lines.append(f'mmkd SoftTeacher step / supervised step (4 images '
+        lines.append(f'mmkd SoftTeacher step / supervised step (as trained; '
+                     f'--cost times them alone; 4 images '
                      f'each): {means["mmkd"][2] / means["sup"][2]:.2f}×')
     table = '\n'.join(lines)
     print(table, flush=True)
