@@ -77,6 +77,14 @@ def run_one(config, seed, work_dir, cfg_options):
     return out
 
 
+def timing_options(iters):
+    """``--cfg-options`` of a timing run: ``iters`` iterations, every one
+    logged, no validation, no checkpoint."""
+    return [f'train_cfg.max_iters={iters}', f'train_cfg.val_begin={iters + 1}',
+            'default_hooks.checkpoint.interval=100000',
+            'default_hooks.logger.interval=1']
+
+
 def config_name(config):
     return osp.splitext(osp.basename(config))[0]
 

@@ -27,7 +27,7 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from benchmark_baselines import (config_name, last_checkpoint,  # noqa
-                                 run_one, train_or_reuse)
+                                 run_one, timing_options, train_or_reuse)
 
 DEMO = 'configs/demo/'
 TASKS = dict(
@@ -151,9 +151,7 @@ def inference_times(task, n_batches=10):
 def cost(args):
     spec = TASKS[args.task]
     n = args.cost_iters
-    opts = [f'train_cfg.max_iters={n}', f'train_cfg.val_begin={n + 1}',
-            'default_hooks.checkpoint.interval=100000',
-            'default_hooks.logger.interval=1']
+    opts = timing_options(n)
     teacher_ckpt = None
     teacher_dir = osp.join(args.work_root,
                            f'{config_name(spec["teacher"])}_seed0')

@@ -33,7 +33,7 @@ from mmengine.config import Config
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from benchmark_baselines import (last_checkpoint, run_one,  # noqa
-                                 train_or_reuse)
+                                 timing_options, train_or_reuse)
 
 DEMO = 'configs/demo/'
 
@@ -76,9 +76,7 @@ def cost(args):
     n = args.cost_iters
     sup_dir, _ = train_or_reuse(args.sup_config, 0, args.work_root)
     init = last_checkpoint(sup_dir)
-    opts = [f'train_cfg.max_iters={n}', f'train_cfg.val_begin={n + 1}',
-            'default_hooks.checkpoint.interval=100000',
-            'default_hooks.logger.interval=1']
+    opts = timing_options(n)
     runs = dict(sup=(args.sup_config, [f'load_from={init}']),
                 mmkd=(args.mmkd_config, []), mmdet=(args.mmdet_config, []))
     results = {}
