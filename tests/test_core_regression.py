@@ -75,8 +75,9 @@ def _batch(with_mask):
         masks[0, 8:40, 6:30] = 1
         masks[1, 20:52, 34:60] = 1
         sup.gt_instances.masks = BitmapMasks(masks, SIZE, SIZE)
-    teacher = [_sample(_homography(flip=True), 1),
-               _sample(_homography(scale=0.9), 2)]
+    # teacher views as the weak pipeline makes them (a flip, or none): the
+    # whole original image, so projecting through it clips nothing
+    teacher = [_sample(_homography(flip=True), 1), _sample(_homography(), 2)]
     student = [_sample(_homography(scale=0.95, angle=0.2), 1),
                _sample(_homography(flip=True, angle=-0.15), 2)]
     for s in teacher + student:

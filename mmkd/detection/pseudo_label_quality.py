@@ -3,6 +3,7 @@ against the hidden ground truth of the unlabelled images (the demo splits
 keep it in ``…-unlabeled.gt.json``)."""
 import json
 from collections import defaultdict
+from typing import Dict, List
 
 import torch
 from mmdet.structures.bbox import bbox_overlaps
@@ -62,3 +63,42 @@ class HiddenGroundTruth:
     def get(self, img_id):
         return (self._boxes.get(img_id, torch.zeros(0, 4)),
                 self._labels.get(img_id, torch.zeros(0, dtype=torch.long)))
+
+
+class BoxPseudoLabelStatistics:
+    """Scalars of a list of pseudo-box records (``img_id``, ``bboxes`` in
+    original-image coordinates, ``labels``, ``scores``): boxes per image and
+    per class, their mean score and -- given the hidden ground truth of the
+    unlabelled images (``gt_ann_file``) -- precision and recall at IoU
+    ``iou_thr``."""
+
+    def __init__(self, classes, gt_ann_file=None, iou_thr=0.5):
+        self.classes = tuple(classes)
+        self.gt = HiddenGroundTruth(gt_ann_file, self.classes) \
+            if gt_ann_file is not None else None
+        self.iou_thr = iou_thr
+
+    def summarise(self, records: List[Dict]) -> Dict[str, float]:
+        n_img = max(len(records), 1)
+        per_class = defaultdict(int)
+        scores = []
+        tp = n_pred = n_gt = 0
+        for r in records:
+            for label in r['labels'].tolist():
+                per_class[label] += 1
+            scores += r['scores'].tolist()
+            if self.gt is not None and r['img_id'] in self.gt:
+                gt_boxes, gt_labels = self.gt.get(r['img_id'])
+                tp += count_true_positives(r['bboxes'], r['labels'],
+                                           r['scores'], gt_boxes, gt_labels,
+                                           self.iou_thr)
+                n_pred += len(r['bboxes'])
+                n_gt += len(gt_boxes)
+        out = dict(boxes_per_img=sum(per_class.values()) / n_img,
+                   mean_score=sum(scores) / len(scores) if scores else 0.0)
+        for c, name in enumerate(self.classes):
+            out[f'{name}_per_img'] = per_class[c] / n_img
+        if self.gt is not None:
+            out['precision'] = tp / n_pred if n_pred else 0.0
+            out['recall'] = tp / n_gt if n_gt else 0.0
+        return out

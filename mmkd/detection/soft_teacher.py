@@ -18,17 +18,15 @@ What differs from mmdet 3.3's ``SoftTeacher`` (same losses otherwise):
 import copy
 from typing import Dict, List
 
-import cv2
-import numpy as np
 import torch
-from mmdet.structures.bbox import bbox2roi, bbox_project
-from mmdet.structures.mask import BitmapMasks
+from mmdet.structures.bbox import bbox2roi
 from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmkd.registry import MODELS
-from mmkd.teacher_student.model import TeacherStudentModel
+from mmkd.teacher_student.views import project_boxes, view_to_view
 from .box_jitter import jitter_boxes, jitter_uncertainty
+from .semi_detector import TeacherStudentDetector
 
 
 def soft_teacher_cls_loss(loss_cls, cls_score: Tensor, labels: Tensor,
@@ -51,24 +49,8 @@ def soft_teacher_cls_loss(loss_cls, cls_score: Tensor, labels: Tensor,
                     avg_factor=weights.sum().clamp(min=1.0))
 
 
-def warp_masks(masks: np.ndarray, matrix: np.ndarray, out_hw) -> np.ndarray:
-    """Warp ``(N, H, W)`` binary masks with a 3×3 homography of *box*
-    coordinates (pixel ``i`` spans ``[i, i+1)``, as mmdet's transforms
-    record them); cv2 maps pixel centres, hence the half-pixel shifts
-    (without them a flip moves a mask one pixel off its box)."""
-    h, w = int(out_hw[0]), int(out_hw[1])
-    if len(masks) == 0:
-        return np.zeros((0, h, w), np.uint8)
-    to_centre = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1]])
-    pixel_matrix = np.linalg.inv(to_centre) @ matrix @ to_centre
-    return np.stack([
-        cv2.warpPerspective(m.astype(np.uint8), pixel_matrix, (w, h),
-                            flags=cv2.INTER_NEAREST) for m in masks
-    ])
-
-
 @MODELS.register_module()
-class SoftTeacher(TeacherStudentModel):
+class SoftTeacher(TeacherStudentDetector):
     """Soft Teacher for two-stage detectors (Faster / Mask R-CNN).
 
     Teacher, on the weak view: RPN -> RoI head (its ``test_cfg``) -> boxes
@@ -82,28 +64,25 @@ class SoftTeacher(TeacherStudentModel):
       (:func:`soft_teacher_cls_loss`);
     * RoI regression on pseudo boxes with uncertainty < ``reg_pseudo_thr``;
     * Mask R-CNN: mask loss on the classification positives, targets = the
-      teacher's masks warped into the student view.
+      teacher's masks moved into the student view.
 
     Args:
         rpn_pseudo_thr, cls_pseudo_thr, reg_pseudo_thr: see above
             (0.9, 0.9, 0.02 in the paper).
         jitter_times, jitter_scale: 10 copies, σ = 0.06·[w, h, w, h].
-        min_pseudo_bbox_wh: drop pseudo boxes smaller than this in the
-            student view.
-        Others: :class:`~mmkd.teacher_student.model.TeacherStudentModel`;
+        Others: :class:`~mmkd.detection.semi_detector.TeacherStudentDetector`;
         the default pseudo-labeller keeps teacher boxes with score > 0.5.
 
-    When a pseudo-label statistics hook asks for it
-    (``record_pseudo_labels = True``), the boxes used as classification
-    foreground are kept, in original-image coordinates, in
-    ``pseudo_label_records``.
+    The pseudo-label statistics are those of the boxes used as
+    classification foreground (score > ``cls_pseudo_thr``).
     """
 
     def __init__(self, *args, rpn_pseudo_thr=0.9, cls_pseudo_thr=0.9,
                  reg_pseudo_thr=0.02, jitter_times=10, jitter_scale=0.06,
-                 min_pseudo_bbox_wh=(1e-2, 1e-2), **kwargs):
+                 **kwargs):
         kwargs.setdefault('pseudo_labeller',
                           dict(type='FixedThreshold', score_thr=0.5))
+        kwargs.setdefault('record_score_thr', cls_pseudo_thr)
         super().__init__(*args, **kwargs)
         if not (hasattr(self.student, 'rpn_head')
                 and hasattr(self.student, 'roi_head')):
@@ -115,28 +94,27 @@ class SoftTeacher(TeacherStudentModel):
         self.reg_pseudo_thr = reg_pseudo_thr
         self.jitter_times = jitter_times
         self.jitter_scale = jitter_scale
-        self.min_pseudo_bbox_wh = min_pseudo_bbox_wh
-        self.record_pseudo_labels = False
-        self.pseudo_label_records: List[dict] = []
 
     @property
     def with_mask(self) -> bool:
         return self.student.roi_head.with_mask
 
     # -- teacher --------------------------------------------------------------
-    def pseudo_label(self, inputs, data_samples) -> Dict:
+    def pseudo_label(self, inputs, data_samples):
         teacher = self.teacher
         x = teacher.extract_feat(inputs)
         proposals = teacher.rpn_head.predict(x, data_samples, rescale=False)
         results = teacher.roi_head.predict(x, proposals, data_samples,
                                            rescale=False)
         kept = [self.pseudo_labeller(r) for r in results]
-        for inst, unc in zip(kept, self.regression_uncertainty(
-                x, kept, data_samples)):
+        targets = []
+        for inst, unc, sample in zip(kept, self.regression_uncertainty(
+                x, kept, data_samples), data_samples):
             inst.reg_unc = unc
-        if self.record_pseudo_labels:
-            self._record(kept, data_samples)
-        return dict(instances=kept, feats=x, samples=data_samples)
+            target = copy.copy(sample)
+            target.gt_instances = inst
+            targets.append(target)
+        return targets, dict(teacher_feats=x)
 
     def regression_uncertainty(self, x, instances, samples) -> List[Tensor]:
         """Per pseudo box: spread of the teacher's refinements of
@@ -171,49 +149,8 @@ class SoftTeacher(TeacherStudentModel):
         return bbox_pred.view(len(bbox_pred), -1, 4)[
             torch.arange(len(bbox_pred), device=bbox_pred.device), labels]
 
-    def _record(self, kept, samples):
-        for inst, sample in zip(kept, samples):
-            fg = inst[inst.scores > self.cls_pseudo_thr]
-            to_orig = torch.from_numpy(
-                np.linalg.inv(sample.homography_matrix)).to(fg.bboxes)
-            self.pseudo_label_records.append(
-                dict(img_id=sample.metainfo.get('img_id'),
-                     bboxes=bbox_project(fg.bboxes, to_orig,
-                                         sample.ori_shape).cpu(),
-                     labels=fg.labels.cpu(), scores=fg.scores.cpu()))
-
-    # -- teacher view -> student view -------------------------------------
-    def to_student_view(self, targets, student_samples) -> Dict:
-        out = []
-        for inst, t_sample, s_sample in zip(targets['instances'],
-                                            targets['samples'],
-                                            student_samples):
-            # view_t = H_t · orig, view_s = H_s · orig
-            t_to_s = (s_sample.homography_matrix
-                      @ np.linalg.inv(t_sample.homography_matrix))
-            inst = copy.copy(inst)
-            inst.bboxes = bbox_project(
-                inst.bboxes, torch.from_numpy(t_to_s).to(inst.bboxes),
-                s_sample.img_shape)
-            if self.with_mask:
-                inst.masks = warp_masks(inst.masks.cpu().numpy(), t_to_s,
-                                        s_sample.img_shape)
-            wh = inst.bboxes[:, 2:] - inst.bboxes[:, :2]
-            inst = inst[(wh[:, 0] > self.min_pseudo_bbox_wh[0])
-                        & (wh[:, 1] > self.min_pseudo_bbox_wh[1])]
-            if self.with_mask:
-                h, w = s_sample.img_shape[:2]
-                inst.masks = BitmapMasks(inst.masks.reshape(-1, h, w), h, w)
-            sample = copy.copy(s_sample)
-            sample.gt_instances = inst
-            sample.s_to_t = np.linalg.inv(t_to_s)
-            sample.teacher_img_shape = t_sample.img_shape
-            out.append(sample)
-        return dict(samples=out, teacher_feats=targets['feats'])
-
     # -- student ------------------------------------------------------------
-    def unsup_loss(self, inputs, targets) -> Dict:
-        samples = targets['samples']
+    def unsup_loss(self, inputs, samples, info) -> Dict:
         student = self.student
         x = student.extract_feat(inputs)
         losses, proposals = self.rpn_loss(x, samples)
@@ -221,7 +158,7 @@ class SoftTeacher(TeacherStudentModel):
                                         > self.cls_pseudo_thr]
                          for s in samples]
         losses.update(self.rcnn_cls_loss(x, proposals, cls_instances,
-                                         samples, targets['teacher_feats']))
+                                         samples, info['teacher_feats']))
         reg_instances = [s.gt_instances[s.gt_instances.reg_unc
                                         < self.reg_pseudo_thr]
                          for s in samples]
@@ -287,9 +224,10 @@ class SoftTeacher(TeacherStudentModel):
         """The teacher's background probability of each sampled student
         proposal, mapped into the teacher's view."""
         boxes = [
-            bbox_project(res.priors,
-                         torch.from_numpy(s.s_to_t).to(res.priors),
-                         s.teacher_img_shape)
+            project_boxes(res.priors,
+                          view_to_view(s.homography_matrix,
+                                       s.teacher_homography_matrix),
+                          s.teacher_img_shape)
             for res, s in zip(sampling, samples)
         ]
         roi_head = self.teacher.roi_head

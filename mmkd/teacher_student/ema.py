@@ -12,7 +12,7 @@ student's running statistics are taken as they are), ``'ema'`` (averaged like
 parameters; integer buffers such as ``num_batches_tracked`` are copied) or
 ``'skip'``.
 """
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -56,10 +56,13 @@ class EMATeacherHook(Hook):
         warmup: use ``d_t = min(1 − m, 1 − 1/(t + 1))`` with ``t`` the number
             of completed iterations (so the first update copies the student).
         buffers: ``'copy'`` | ``'ema'`` | ``'skip'`` (see module doc).
-        pairs: ``(student_attr, teacher_attr)`` pairs on the model, e.g.
-            ``[('student', 'teacher')]`` or two pairs for a dual teacher.
+        pairs: ``(student, teacher)`` module paths on the model, e.g.
+            ``[('student', 'teacher')]``; default: the pairs the model names
+            at each step (``model.ema_pairs()``, every EMA teacher of a
+            :class:`~mmkd.teacher_student.TeacherStudentModel`, or only the
+            group a method trained).
 
-    At the start of a fresh run (iteration 0) each teacher is set to its
+    At the start of a fresh run (iteration 0) every teacher is set to its
     student.  The teachers are modules of the model, so their weights are in
     every checkpoint and ``--resume`` restores them exactly; the ramp depends
     only on the iteration, which is restored too.
@@ -68,7 +71,7 @@ class EMATeacherHook(Hook):
 
     def __init__(self, momentum: float = 0.001, interval: int = 1,
                  warmup: bool = False, buffers: str = 'copy',
-                 pairs: Sequence[Tuple[str, str]] = (('student', 'teacher'),)):
+                 pairs: Optional[Sequence[Tuple[str, str]]] = None):
         if not 0 < momentum <= 1:
             raise ValueError(f'momentum must be in (0, 1], got {momentum}')
         if buffers not in BUFFER_POLICIES:
@@ -78,19 +81,35 @@ class EMATeacherHook(Hook):
         self.interval = interval
         self.warmup = warmup
         self.buffers = buffers
-        self.pairs = [tuple(p) for p in pairs]
+        self.pairs = None if pairs is None else [tuple(p) for p in pairs]
 
-    def _pairs(self, runner):
-        model = runner.model.module if is_model_wrapper(runner.model) \
-            else runner.model
+    @staticmethod
+    def _model(runner):
+        model = runner.model
+        return model.module if is_model_wrapper(model) else model
+
+    def _pairs(self, model, every=False):
+        """Modules of the pairs to update (``every``: all the model has)."""
+        if self.pairs is not None:
+            names = self.pairs
+        elif hasattr(model, 'ema_pairs'):
+            names = [(s, t) for t, s in model.ema_sources.items()] if every \
+                else model.ema_pairs()
+        else:
+            raise AttributeError(
+                f'EMATeacherHook: {type(model).__name__} names no EMA pairs; '
+                "give pairs=[('student', 'teacher'), ...]")
         out = []
-        for s_name, t_name in self.pairs:
+        for s_name, t_name in names:
+            modules = []
             for name in (s_name, t_name):
-                if not hasattr(model, name):
+                try:
+                    modules.append(model.get_submodule(name))
+                except AttributeError:
                     raise AttributeError(
                         f'EMATeacherHook: {type(model).__name__} has no '
-                        f'attribute {name!r} (pairs={self.pairs})')
-            out.append((getattr(model, s_name), getattr(model, t_name)))
+                        f'module {name!r} (pairs={names})') from None
+            out.append(tuple(modules))
         return out
 
     def momentum_at(self, step: int) -> float:
@@ -101,8 +120,15 @@ class EMATeacherHook(Hook):
         return 1 - decay
 
     def before_train(self, runner) -> None:
+        model = self._model(runner)
+        if getattr(model, 'teacher_norm', None) == 'batch_track' \
+                and self.buffers == 'copy':
+            raise ValueError(
+                "EMATeacherHook(buffers='copy') overwrites the running "
+                "statistics that teacher_norm='batch_track' makes the "
+                "teacher track: use buffers='skip' (or 'ema')")
         if runner.iter == 0:
-            for student, teacher in self._pairs(runner):
+            for student, teacher in self._pairs(model, every=True):
                 ema_update(teacher, student, 1.0, buffers='copy')
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
@@ -111,5 +137,5 @@ class EMATeacherHook(Hook):
         if step % self.interval != 0:
             return
         momentum = self.momentum_at(step)
-        for student, teacher in self._pairs(runner):
+        for student, teacher in self._pairs(self._model(runner)):
             ema_update(teacher, student, momentum, self.buffers)

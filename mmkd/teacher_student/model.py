@@ -1,29 +1,32 @@
 """The teacher–student core shared by every semi-supervised method.
 
-A student learns from labelled data and from targets that a teacher -- here
-an EMA of the student (:class:`~mmkd.teacher_student.ema.EMATeacherHook`) --
-produces on unlabelled data.  One step, :meth:`TeacherStudentModel.loss`::
+Students learn from labelled data and from targets that teachers -- often an
+EMA of a student (:class:`~mmkd.teacher_student.ema.EMATeacherHook`) --
+produce on unlabelled data.  One step, :meth:`TeacherStudentModel.loss`::
 
-    L = w_sup · L_sup(student, sup)
-      + w_unsup(t) · L_unsup(student, unsup_student,
-                             to_student_view(pseudo_label(teacher, unsup_teacher)))
+    targets = pseudo_label(teachers, unsup_teacher)          # teacher view
+    x_s, targets_s = to_student_view(targets, unsup_student)  # may mix x_s
+    L = w_sup · L_sup(students, sup) + w_unsup(t) · L_unsup(x_s, targets_s)
 
-Subclasses (detection, segmentation, 3D) say only what is new in them:
-``sup_loss``, ``pseudo_label``, ``to_student_view`` and ``unsup_loss``.
+Subclasses (detection, segmentation, 3D, each method) say only what is new
+in them: ``pseudo_label``, ``to_student_view``, ``unsup_loss`` and, when
+there is more than one student or the step is not this one, ``sup_loss`` /
+``loss`` / ``ema_pairs``.  Members are named
+(:mod:`~mmkd.teacher_student.members`); the single-pair default is
+``student`` + ``teacher``.
 """
 import copy
-from contextlib import nullcontext
-from typing import Dict
+from contextlib import ExitStack
+from typing import Dict, List, Sequence, Tuple
 
 import torch
-from mmdet.models.utils import rename_loss_dict, reweight_loss_dict
 from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
 
 from mmkd.registry import MODELS, TASK_UTILS
 from .batch_stats import batch_norm_statistics
+from .members import normalise_members
 from .ramps import sigmoid_rampup
-
 
 TEACHER_NORMS = ('running', 'batch', 'batch_track')
 
@@ -34,69 +37,142 @@ def current_iter() -> int:
     return int(hub.get_info('iter', 0) or 0)
 
 
+def weighted_losses(losses: Dict, weight: float, prefix: str = '') -> Dict:
+    """``prefix``-named copy of ``losses`` whose ``loss*`` entries (tensors
+    or lists of tensors) are multiplied by ``weight``; statistics (accuracy,
+    counts) are kept as they are."""
+    out = {}
+    for key, value in losses.items():
+        if 'loss' in key:
+            value = [v * weight for v in value] if isinstance(
+                value, (list, tuple)) else value * weight
+        out[prefix + key] = value
+    return out
+
+
 class TeacherStudentModel(BaseModel):
-    """Student + frozen teacher; the semi-supervised loss template.
+    """Named students and frozen teachers; the semi-supervised loss template.
 
     Args:
-        student: config of the student model (any mmdet / mmseg / mmkd
-            model with ``loss`` and ``predict`` modes).
-        teacher: config of the teacher; default: a copy of the student (the
-            EMA hook sets it to the student before the first iteration).
+        student / teacher: the single pair (``teacher`` defaults to a copy of
+            ``student``, the EMA of it); checkpoint keys ``student.*`` and
+            ``teacher.*``.
+        students / teachers: named members instead, e.g.
+            ``students=dict(a=cfg, b=cfg)``,
+            ``teachers=dict(ta=dict(ema_of='a'), tb=dict(ema_of='b'))``
+            (see :mod:`~mmkd.teacher_student.members`).
         pseudo_labeller: config of a pseudo-labeller (``TASK_UTILS``).
         sup_weight: ``w_sup``.
         unsup_weight: ``w_unsup`` after the ramp.
         unsup_rampup_iters: length ``T_r`` of the sigmoid ramp-up
             ``exp(−5 (1 − t/T_r)²)`` of ``w_unsup`` (0: none).
-        predict_on: ``'teacher'`` or ``'student'`` for val / test.
-        teacher_norm: the statistics the teacher's BatchNorm layers use
-            when pseudo-labelling: ``'running'`` (default; the buffers the
-            EMA hook gives it) or ``'batch'`` (the unlabelled weak-view
-            batch's own, running buffers untouched) or ``'batch_track'``
-            (the batch's own, and the running buffers track them with the
-            layer's momentum -- what mmdet's train-mode teacher does; use it
-            with ``EMATeacherHook(buffers='skip')`` so that validation
-            normalises with weak-view statistics; see
-            :func:`~mmkd.teacher_student.batch_stats.batch_norm_statistics`).
-            Validation always uses the running statistics.
+        predict_on: the member (or an ensemble the method defines,
+            :attr:`ensembles`) that ``predict`` / val / test use.
+        teacher_norm: the statistics every teacher's BatchNorm layers use
+            while pseudo-labelling: ``'running'`` (its buffers), ``'batch'``
+            (the weak-view batch's own, buffers untouched) or
+            ``'batch_track'`` (the batch's own, and the buffers track them
+            with the layer's momentum -- what mmdet's train-mode teacher
+            does; the EMA hook must then not copy the student's buffers over
+            them). Validation always uses the running statistics. See
+            :func:`~mmkd.teacher_student.batch_stats.batch_norm_statistics`.
         data_preprocessor: applied to every branch (e.g. mmdet's
             ``MultiBranchDataPreprocessor``).
 
-    The teacher never trains: its parameters do not require gradients and
-    :meth:`train` keeps it in eval mode (mmdet's ``SemiBaseDetector`` puts it
-    in eval once, after which ``runner.model.train()`` flips it back, so its
-    BatchNorm statistics drift with every teacher forward).
+    Teachers never train: their parameters do not require gradients and
+    :meth:`train` keeps them in eval mode (mmdet's ``SemiBaseDetector`` puts
+    its teacher in eval once, after which ``runner.model.train()`` flips it
+    back).  A plain (non teacher-student) checkpoint given as ``load_from``
+    initialises every member whose parameter names it has
+    (:meth:`_load_from_state_dict`).
+
+    Pseudo-label statistics: when ``record_pseudo_labels`` is set (by
+    :class:`~mmkd.engine.hooks.PseudoLabelStatsHook`), every step appends
+    :meth:`pseudo_label_records` of its targets to ``pseudo_label_records``,
+    and the hook asks :meth:`summarise_pseudo_labels` for scalars.
     """
 
-    def __init__(self, student, teacher=None, pseudo_labeller=None,
-                 sup_weight=1.0, unsup_weight=1.0, unsup_rampup_iters=0,
+    #: names, besides the members, that ``predict_on`` accepts (a method's
+    #: ensembles, predicted by :meth:`predict_ensemble`)
+    ensembles: Tuple[str, ...] = ()
+
+    def __init__(self, student=None, teacher=None, students=None,
+                 teachers=None, pseudo_labeller=None, sup_weight=1.0,
+                 unsup_weight=1.0, unsup_rampup_iters=0,
                  predict_on='teacher', teacher_norm='running',
                  data_preprocessor=None, init_cfg=None):
-        if predict_on not in ('teacher', 'student'):
-            raise ValueError(f"predict_on must be 'teacher' or 'student', "
-                             f'got {predict_on!r}')
         if teacher_norm not in TEACHER_NORMS:
             raise ValueError(f'teacher_norm must be one of {TEACHER_NORMS}, '
                              f'got {teacher_norm!r}')
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
-        self.student = MODELS.build(student)
-        self.teacher = MODELS.build(teacher) if teacher is not None \
-            else copy.deepcopy(self.student)
-        self.teacher.requires_grad_(False)
-        self.teacher.eval()
+        students, teachers = normalise_members(student, teacher, students,
+                                               teachers)
+        for name, cfg in students.items():
+            setattr(self, name, MODELS.build(cfg))
+        for name, spec in teachers.items():
+            model = MODELS.build(spec['model']) if spec.get('model') \
+                else copy.deepcopy(getattr(self, spec['ema_of']))
+            model.requires_grad_(False)
+            model.eval()
+            setattr(self, name, model)
+        self.student_names: Tuple[str, ...] = tuple(students)
+        self.teacher_names: Tuple[str, ...] = tuple(teachers)
+        #: teacher name -> the student it is the EMA of
+        self.ema_sources: Dict[str, str] = {
+            t: s['ema_of'] for t, s in teachers.items() if s.get('ema_of')}
+        self.predict_on = predict_on
+        self._check_predictor(predict_on)
         self.pseudo_labeller = TASK_UTILS.build(pseudo_labeller) \
             if pseudo_labeller is not None else None
         self.sup_weight = sup_weight
         self.unsup_weight = unsup_weight
         self.unsup_rampup_iters = unsup_rampup_iters
         self.teacher_norm = teacher_norm
-        # the name and layout mmdet's TeacherStudentValLoop switches on
-        self.semi_test_cfg = dict(predict_on=predict_on)
+        self.record_pseudo_labels = False
+        self.pseudo_label_records: List = []
+
+    # -- members ------------------------------------------------------------
+    @property
+    def member_names(self) -> Tuple[str, ...]:
+        return self.student_names + self.teacher_names
+
+    def _check_predictor(self, name):
+        if name not in self.member_names + tuple(self.ensembles):
+            raise ValueError(
+                f'predict_on={name!r} is not a member or ensemble of '
+                f'{type(self).__name__}: choose from '
+                f'{list(self.member_names + tuple(self.ensembles))}')
+
+    @property
+    def evaluation_members(self) -> Tuple[str, ...]:
+        """What the validation loop evaluates by default: teachers, then
+        students, then the method's ensembles."""
+        return self.teacher_names + self.student_names + tuple(self.ensembles)
+
+    def ema_pairs(self) -> List[Tuple[str, str]]:
+        """``(student, teacher)`` names the EMA hook updates after this step
+        (default: every EMA teacher; a method that trains one group per
+        step returns that group's)."""
+        return [(s, t) for t, s in self.ema_sources.items()]
 
     def train(self, mode: bool = True):
         super().train(mode)
-        self.teacher.eval()
+        for name in self.teacher_names:
+            getattr(self, name).eval()
         return self
+
+    def teacher_statistics(self):
+        """Context for the teachers' pseudo-labelling forwards: every
+        teacher's BatchNorm layers use the statistics ``teacher_norm``
+        names."""
+        stack = ExitStack()
+        if self.teacher_norm != 'running':
+            for name in self.teacher_names:
+                stack.enter_context(batch_norm_statistics(
+                    getattr(self, name),
+                    track=self.teacher_norm == 'batch_track'))
+        return stack
 
     def unsup_weight_at(self, step: int) -> float:
         return self.unsup_weight * sigmoid_rampup(step,
@@ -104,52 +180,98 @@ class TeacherStudentModel(BaseModel):
 
     # -- the template -------------------------------------------------------
     def loss(self, inputs: Dict, data_samples: Dict) -> Dict:
-        losses = rename_loss_dict(
-            'sup_',
-            reweight_loss_dict(
-                self.sup_loss(inputs['sup'], data_samples['sup']),
-                self.sup_weight))
+        losses = weighted_losses(
+            self.sup_loss(inputs['sup'], data_samples['sup']),
+            self.sup_weight, 'sup_')
         with torch.no_grad(), self.teacher_statistics():
-            targets = self.pseudo_label(inputs['unsup_teacher'],
-                                        data_samples['unsup_teacher'])
-        targets = self.to_student_view(targets,
-                                       data_samples['unsup_student'])
-        unsup = self.unsup_loss(inputs['unsup_student'], targets)
-        losses.update(
-            rename_loss_dict(
-                'unsup_',
-                reweight_loss_dict(unsup,
-                                   self.unsup_weight_at(current_iter()))))
+            targets, info = self.pseudo_label(inputs['unsup_teacher'],
+                                              data_samples['unsup_teacher'])
+        if self.record_pseudo_labels:
+            self.pseudo_label_records.extend(
+                self.pseudo_label_records_of(targets))
+        student_inputs, targets = self.to_student_view(
+            targets, inputs['unsup_student'], data_samples['unsup_student'])
+        unsup = self.unsup_loss(student_inputs, targets, info)
+        losses.update(weighted_losses(
+            unsup, self.unsup_weight_at(current_iter()), 'unsup_'))
         return losses
 
-    def teacher_statistics(self):
-        """Context for the teacher's pseudo-labelling forwards."""
-        if self.teacher_norm == 'running':
-            return nullcontext()
-        return batch_norm_statistics(self.teacher,
-                                     track=self.teacher_norm == 'batch_track')
-
     def sup_loss(self, inputs, data_samples) -> Dict:
-        return self.student.loss(inputs, data_samples)
+        return getattr(self, self.student_names[0]).loss(inputs, data_samples)
 
-    def pseudo_label(self, inputs, data_samples):
-        """Teacher targets for the teacher's view (no gradient)."""
-        raise NotImplementedError
+    def pseudo_label(self, inputs, data_samples) -> Tuple[Sequence, Dict]:
+        """Teacher targets in the teacher's view (no gradient): the task's
+        data samples (mmdet / mmseg / 3D) holding the pseudo-labels with
+        their weights and ignore regions, and a dict of whatever else
+        ``unsup_loss`` needs from the teachers (e.g. their features)."""
+        raise NotImplementedError(
+            f'{type(self).__name__} must implement pseudo_label')
 
-    def to_student_view(self, targets, student_samples):
-        """Map teacher-view targets into the student's view."""
-        raise NotImplementedError
+    def to_student_view(self, targets, inputs, data_samples):
+        """``(inputs, targets)`` of the student: the targets moved into the
+        student's view -- and, for a method that mixes images (CutMix), the
+        inputs and targets mixed by one draw."""
+        raise NotImplementedError(
+            f'{type(self).__name__} must implement to_student_view')
 
-    def unsup_loss(self, inputs, targets) -> Dict:
-        raise NotImplementedError
+    def unsup_loss(self, inputs, targets, info) -> Dict:
+        raise NotImplementedError(
+            f'{type(self).__name__} must implement unsup_loss')
+
+    # -- pseudo-label statistics (the task says how) -------------------------
+    def pseudo_label_records_of(self, targets) -> List:
+        """What to keep of one step's targets for the statistics hook."""
+        raise TypeError(f'{type(self).__name__} does not record '
+                        'pseudo-labels for statistics')
+
+    def setup_pseudo_label_statistics(self, classes, gt_ann_file=None):
+        raise TypeError(f'{type(self).__name__} has no pseudo-label '
+                        'statistics')
+
+    def summarise_pseudo_labels(self, records) -> Dict[str, float]:
+        raise TypeError(f'{type(self).__name__} has no pseudo-label '
+                        'statistics')
 
     # -- inference ----------------------------------------------------------
-    @property
-    def predictor(self):
-        return self.teacher if self.semi_test_cfg['predict_on'] == 'teacher' \
-            else self.student
+    def predict_ensemble(self, name, inputs, data_samples):
+        raise NotImplementedError(f'{type(self).__name__} defines no '
+                                  f'ensemble {name!r}')
 
     def forward(self, inputs, data_samples=None, mode='tensor'):
         if mode == 'loss':
             return self.loss(inputs, data_samples)
-        return self.predictor(inputs, data_samples, mode=mode)
+        if self.predict_on in self.ensembles:
+            return self.predict_ensemble(self.predict_on, inputs,
+                                         data_samples)
+        return getattr(self, self.predict_on)(inputs, data_samples,
+                                              mode=mode)
+
+    # -- checkpoints --------------------------------------------------------
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
+                              strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        """A plain model's checkpoint (keys without a member's name, e.g. a
+        supervised mmdet / mmseg detector) initialises every member whose
+        parameters it names -- the student and every teacher; mmengine would
+        otherwise warn about every key and keep random weights.  A checkpoint
+        that matches neither layout is an error."""
+        own = [k for k in state_dict if k.startswith(prefix)]
+        members = self.member_names
+        if own and not any(k[len(prefix):].split('.', 1)[0] in members
+                           for k in own):
+            plain = {k[len(prefix):]: state_dict.pop(k) for k in own}
+            matched = 0
+            for name in members:
+                keys = getattr(self, name).state_dict().keys()
+                hits = [k for k in plain if k in keys]
+                matched += len(hits)
+                for k in hits:
+                    state_dict[f'{prefix}{name}.{k}'] = plain[k]
+            if not matched:
+                raise ValueError(
+                    f'the checkpoint has no parameter of {list(members)} '
+                    f'(teacher-student keys) nor of a plain model (first '
+                    f'keys: {list(plain)[:3]})')
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys, unexpected_keys,
+                                      error_msgs)

@@ -1,35 +1,31 @@
-from collections import defaultdict
-
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from mmkd.detection.pseudo_label_quality import (HiddenGroundTruth,
-                                                 count_true_positives)
 from mmkd.registry import HOOKS
 
 
 @HOOKS.register_module()
 class PseudoLabelStatsHook(Hook):
-    """Log what the teacher's pseudo-labels look like every ``interval``
-    iterations: boxes kept per image and class, their mean score and -- when
-    the hidden ground truth of the unlabelled images is given
-    (``gt_ann_file``, e.g. the demo split's ``…-unlabeled.gt.json``) -- their
-    precision and recall at IoU ``iou_thr``.
+    """Log what the teachers' pseudo-labels look like every ``interval``
+    iterations, for any teacher-student model.
 
-    The model must expose ``record_pseudo_labels`` and
-    ``pseudo_label_records`` (:class:`~mmkd.detection.SoftTeacher` does):
-    records of ``img_id``, ``bboxes`` (original image coordinates),
-    ``labels``, ``scores``.  Scalars go to the message hub as
-    ``pseudo/…`` and appear in the log and ``scalars.json``.  In distributed
-    runs each rank reports its own images.
+    The hook knows no task: it asks the model to record its targets
+    (``record_pseudo_labels = True``; the core's loss template appends
+    ``pseudo_label_records_of(targets)`` every step), to set up its
+    statistics (``setup_pseudo_label_statistics(classes, gt_ann_file)``)
+    and to summarise the records of the last ``interval`` steps
+    (``summarise_pseudo_labels``).  For detection that is boxes per image
+    and class, their mean score and -- given the hidden ground truth of the
+    unlabelled images (``gt_ann_file``, e.g. the demo split's
+    ``…-unlabeled.gt.json``) -- precision and recall.  Scalars go to the
+    message hub as ``train/pseudo/…`` and appear in the log and
+    ``scalars.json``.  In distributed runs each rank reports its own images.
     """
     priority = 'NORMAL'
 
-    def __init__(self, interval=50, gt_ann_file=None, iou_thr=0.5):
+    def __init__(self, interval=50, gt_ann_file=None):
         self.interval = interval
         self.gt_ann_file = gt_ann_file
-        self.iou_thr = iou_thr
-        self.gt = None
 
     @staticmethod
     def _model(runner):
@@ -38,14 +34,12 @@ class PseudoLabelStatsHook(Hook):
 
     def before_train(self, runner):
         model = self._model(runner)
-        if not hasattr(model, 'record_pseudo_labels'):
+        if not hasattr(model, 'summarise_pseudo_labels'):
             raise TypeError(f'PseudoLabelStatsHook: {type(model).__name__} '
-                            'does not record pseudo-labels')
+                            'is not a teacher-student model')
+        classes = runner.train_dataloader.dataset.metainfo.get('classes', ())
+        model.setup_pseudo_label_statistics(tuple(classes), self.gt_ann_file)
         model.record_pseudo_labels = True
-        self.classes = tuple(runner.train_dataloader.dataset.metainfo.get(
-            'classes', ()))
-        if self.gt_ann_file is not None:
-            self.gt = HiddenGroundTruth(self.gt_ann_file, self.classes)
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
@@ -53,30 +47,5 @@ class PseudoLabelStatsHook(Hook):
             return
         model = self._model(runner)
         records, model.pseudo_label_records = model.pseudo_label_records, []
-        for key, value in self.summarise(records).items():
+        for key, value in model.summarise_pseudo_labels(records).items():
             runner.message_hub.update_scalar(f'train/pseudo/{key}', value)
-
-    def summarise(self, records):
-        n_img = max(len(records), 1)
-        per_class = defaultdict(int)
-        scores = []
-        tp = n_pred = n_gt = 0
-        for r in records:
-            for label in r['labels'].tolist():
-                per_class[label] += 1
-            scores += r['scores'].tolist()
-            if self.gt is not None and r['img_id'] in self.gt:
-                gt_boxes, gt_labels = self.gt.get(r['img_id'])
-                tp += count_true_positives(r['bboxes'], r['labels'],
-                                           r['scores'], gt_boxes, gt_labels,
-                                           self.iou_thr)
-                n_pred += len(r['bboxes'])
-                n_gt += len(gt_boxes)
-        out = dict(boxes_per_img=sum(per_class.values()) / n_img,
-                   mean_score=sum(scores) / len(scores) if scores else 0.0)
-        for c, name in enumerate(self.classes):
-            out[f'{name}_per_img'] = per_class[c] / n_img
-        if self.gt is not None:
-            out['precision'] = tp / n_pred if n_pred else 0.0
-            out['recall'] = tp / n_gt if n_gt else 0.0
-        return out

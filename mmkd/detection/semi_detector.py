@@ -1,0 +1,90 @@
+"""What every semi-supervised detector on the core shares: pseudo-label
+targets as mmdet ``DetDataSample`` s, their move into the student's view,
+and their statistics."""
+import copy
+from typing import Dict, List
+
+import numpy as np
+import torch
+from mmdet.structures.mask import BitmapMasks
+
+from mmkd.teacher_student.model import TeacherStudentModel
+from mmkd.teacher_student.views import project_boxes, view_to_view, warp_maps
+from .pseudo_label_quality import BoxPseudoLabelStatistics
+
+
+class TeacherStudentDetector(TeacherStudentModel):
+    """A teacher–student model whose members are mmdet detectors.
+
+    Pseudo-label targets are ``DetDataSample`` s of the teacher's view whose
+    ``gt_instances`` hold the kept boxes with ``labels``, ``scores`` and
+    what the method adds (``reg_unc``, ``masks``, per-instance ``weights``);
+    :meth:`to_student_view` moves them into the student's view (boxes by
+    their corners, masks resampled, both in torch) and drops boxes smaller
+    than ``min_pseudo_bbox_wh``.  The student-view samples also carry the
+    teacher view's ``teacher_homography_matrix`` and ``teacher_img_shape``,
+    so a method can map student boxes back to the teacher.
+
+    Args:
+        min_pseudo_bbox_wh: smallest pseudo box ``(w, h)`` in the student's
+            view.
+        record_score_thr: the statistics hook records the pseudo boxes with
+            a score above this (default: every kept box).
+        Others: :class:`~mmkd.teacher_student.TeacherStudentModel`.
+    """
+
+    def __init__(self, *args, min_pseudo_bbox_wh=(1e-2, 1e-2),
+                 record_score_thr=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.min_pseudo_bbox_wh = min_pseudo_bbox_wh
+        self.record_score_thr = record_score_thr
+        self._statistics = None
+
+    def to_student_view(self, targets, inputs, data_samples):
+        out = []
+        for target, sample in zip(targets, data_samples):
+            t_to_s = view_to_view(target.homography_matrix,
+                                  sample.homography_matrix)
+            inst = copy.copy(target.gt_instances)
+            inst.bboxes = project_boxes(inst.bboxes, t_to_s, sample.img_shape)
+            masks = inst.get('masks')
+            if masks is not None:
+                inst.masks = warp_maps(torch.as_tensor(masks).to(torch.uint8),
+                                       t_to_s, sample.img_shape[:2])
+            wh = inst.bboxes[:, 2:] - inst.bboxes[:, :2]
+            inst = inst[(wh[:, 0] > self.min_pseudo_bbox_wh[0])
+                        & (wh[:, 1] > self.min_pseudo_bbox_wh[1])]
+            if masks is not None:
+                h, w = sample.img_shape[:2]
+                inst.masks = BitmapMasks(inst.masks.cpu().numpy(), h, w)
+            sample = copy.copy(sample)
+            sample.gt_instances = inst
+            sample.set_metainfo(dict(
+                teacher_homography_matrix=target.homography_matrix,
+                teacher_img_shape=target.img_shape))
+            out.append(sample)
+        return inputs, out
+
+    # -- statistics ---------------------------------------------------------
+    def pseudo_label_records_of(self, targets) -> List[Dict]:
+        """Per image: the pseudo boxes (above ``record_score_thr``) in
+        original-image coordinates, with labels and scores."""
+        records = []
+        for target in targets:
+            inst = target.gt_instances
+            if self.record_score_thr is not None:
+                inst = inst[inst.scores > self.record_score_thr]
+            to_orig = np.linalg.inv(
+                np.asarray(target.homography_matrix, np.float64))
+            records.append(dict(
+                img_id=target.metainfo.get('img_id'),
+                bboxes=project_boxes(inst.bboxes, to_orig,
+                                     target.ori_shape).cpu(),
+                labels=inst.labels.cpu(), scores=inst.scores.cpu()))
+        return records
+
+    def setup_pseudo_label_statistics(self, classes, gt_ann_file=None):
+        self._statistics = BoxPseudoLabelStatistics(classes, gt_ann_file)
+
+    def summarise_pseudo_labels(self, records) -> Dict[str, float]:
+        return self._statistics.summarise(records)

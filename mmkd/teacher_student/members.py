@@ -1,0 +1,66 @@
+"""Named students and teachers: how a model declares its members.
+
+A teacher-student model holds one or more students (trained) and teachers
+(frozen, often the EMA of one student), each a module attribute named by the
+config, so checkpoint keys read ``<name>.<parameter>``::
+
+    students=dict(a=detector_cfg, b=detector_cfg),
+    teachers=dict(ta=dict(ema_of='a'), tb=dict(ema_of='b'))
+
+A teacher is ``dict(ema_of=STUDENT)`` (a copy of that student, moved by the
+EMA hook), ``dict(ema_of=STUDENT, model=CFG)`` (its own architecture, same
+parameter names) or ``dict(model=CFG)`` (frozen, never updated).
+"""
+from typing import Dict, Optional
+
+RESERVED = {'data_preprocessor', 'init_cfg', 'pseudo_labeller', 'training'}
+
+
+def normalise_members(student, teacher, students: Optional[Dict],
+                      teachers: Optional[Dict]):
+    """``(students, teachers)``: ``{name: model cfg}`` and
+    ``{name: dict(ema_of=..., model=...)}``, from either the single-pair
+    arguments (``student`` / ``teacher``, the default names) or the named
+    ones; every inconsistency is an error naming the member."""
+    if students is None:
+        if student is None:
+            raise ValueError('a teacher-student model needs `student` or '
+                             '`students=dict(name=cfg, ...)`')
+        students = dict(student=student)
+    elif student is not None:
+        raise ValueError('give either `student` or `students`, not both')
+    if teachers is None:
+        if len(students) == 1:
+            (only, ) = students
+            teachers = dict(teacher=dict(ema_of=only, model=teacher))
+        elif teacher is not None:
+            raise ValueError('`teacher` is for a single student: name the '
+                             'teachers with `teachers=dict(...)`')
+        else:
+            teachers = {}
+    elif teacher is not None:
+        raise ValueError('give either `teacher` or `teachers`, not both')
+
+    names = list(students) + list(teachers)
+    for name in names:
+        if not str(name).isidentifier() or name in RESERVED:
+            raise ValueError(f'member name {name!r} is not a valid attribute '
+                             f'name (reserved: {sorted(RESERVED)})')
+    if len(set(names)) != len(names):
+        raise ValueError(f'a student and a teacher share a name: {names}')
+    specs = {}
+    for name, spec in teachers.items():
+        spec = dict(spec)
+        unknown = set(spec) - {'ema_of', 'model'}
+        if unknown:
+            raise ValueError(f'teacher {name!r}: unknown keys '
+                             f'{sorted(unknown)} (expected ema_of, model)')
+        source = spec.get('ema_of')
+        if source is not None and source not in students:
+            raise ValueError(f'teacher {name!r} is the EMA of {source!r}, '
+                             f'which is not a student ({list(students)})')
+        if source is None and spec.get('model') is None:
+            raise ValueError(f'teacher {name!r} needs `ema_of` (a student) '
+                             'or `model` (a config)')
+        specs[name] = spec
+    return dict(students), specs
