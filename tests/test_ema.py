@@ -56,7 +56,11 @@ def test_bad_buffer_policy_is_rejected():
         EMATeacherHook(buffers='average')
 
 
+PAIR = [('student', 'teacher')]
+
+
 class _Model(nn.Module):
+    """Not a teacher-student model: the hook is told the pairs."""
 
     def __init__(self):
         super().__init__()
@@ -66,7 +70,7 @@ class _Model(nn.Module):
 def test_hook_copies_at_start_and_follows_the_warmup_ramp():
     model = _Model()
     runner = SimpleNamespace(model=model, iter=0)
-    hook = EMATeacherHook(momentum=0.001, warmup=True)
+    hook = EMATeacherHook(momentum=0.001, warmup=True, pairs=PAIR)
     hook.before_train(runner)
     for t, s in zip(model.teacher.parameters(), model.student.parameters()):
         assert torch.equal(t, s)
@@ -89,7 +93,7 @@ def test_hook_copies_at_start_and_follows_the_warmup_ramp():
 
 def test_hook_respects_interval_and_names_missing_attributes():
     model = _Model()
-    hook = EMATeacherHook(momentum=0.5, interval=2)
+    hook = EMATeacherHook(momentum=0.5, interval=2, pairs=PAIR)
     before = [p.clone() for p in model.teacher.parameters()]
     hook.after_train_iter(SimpleNamespace(model=model, iter=0), 0)  # step 1
     assert all(torch.equal(a, b)
@@ -100,3 +104,5 @@ def test_hook_respects_interval_and_names_missing_attributes():
     bad = EMATeacherHook(pairs=[('student', 'teacher2')])
     with pytest.raises(AttributeError, match="'teacher2'"):
         bad.before_train(SimpleNamespace(model=model, iter=0))
+    with pytest.raises(AttributeError, match='names no EMA pairs'):
+        EMATeacherHook().before_train(SimpleNamespace(model=model, iter=0))

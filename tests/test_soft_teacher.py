@@ -91,13 +91,13 @@ def _image_batch(n=2, size=64):
         s = DetDataSample(metainfo=dict(
             img_shape=(size, size), ori_shape=(size, size),
             pad_shape=(size, size), scale_factor=(1., 1.), img_id=i,
-            homography_matrix=np.eye(3, dtype=np.float32)))
+            homography_matrix=np.eye(3, dtype=np.float32),
+            teacher_homography_matrix=np.eye(3),
+            teacher_img_shape=(size, size)))
         s.gt_instances = InstanceData(
             bboxes=torch.tensor([[8., 8., 40., 36.]]),
             labels=torch.tensor([1]), scores=torch.tensor([0.95]),
             reg_unc=torch.tensor([0.01]))
-        s.s_to_t = np.eye(3)
-        s.teacher_img_shape = (size, size)
         samples.append(s)
     return inputs, samples
 
@@ -180,8 +180,7 @@ def test_no_pseudo_boxes_gives_zero_unsupervised_loss_not_nan():
     for s in samples:
         s.gt_instances = s.gt_instances[:0]
     teacher_x = model.teacher.extract_feat(inputs)
-    losses = model.unsup_loss(inputs, dict(samples=samples,
-                                           teacher_feats=teacher_x))
+    losses = model.unsup_loss(inputs, samples, dict(teacher_feats=teacher_x))
     total, _ = model.parse_losses(losses)
     assert torch.isfinite(total)
     assert losses['loss_bbox'].item() == 0
@@ -200,11 +199,12 @@ def test_pseudo_boxes_move_into_the_student_view():
     inst = InstanceData(bboxes=torch.tensor([[8., 8., 40., 36.]]),
                         labels=torch.tensor([1]), scores=torch.tensor([0.95]),
                         reg_unc=torch.tensor([0.0]))
-    out = model.to_student_view(dict(instances=[inst], samples=[t],
-                                     feats=None), [s])
-    moved = out['samples'][0]
+    t.gt_instances = inst
+    x, out = model.to_student_view([t], inputs, [s])
+    assert x is inputs  # Soft Teacher does not mix images
+    moved = out[0]
     assert moved.gt_instances.bboxes.tolist() == [[24., 8., 56., 36.]]
-    assert np.allclose(moved.s_to_t, np.linalg.inv(s.homography_matrix))
+    assert np.allclose(moved.teacher_homography_matrix, t.homography_matrix)
 
 
 def test_pseudo_masks_are_warped_with_their_boxes():
@@ -219,9 +219,8 @@ def test_pseudo_masks_are_warped_with_their_boxes():
     inst = InstanceData(bboxes=torch.tensor([[8., 8., 40., 36.]]),
                         labels=torch.tensor([1]), scores=torch.tensor([0.95]),
                         reg_unc=torch.tensor([0.0]), masks=mask)
-    out = model.to_student_view(dict(instances=[inst], samples=[t],
-                                     feats=None), [s])
-    moved = out['samples'][0].gt_instances.masks
+    t.gt_instances = inst
+    moved = model.to_student_view([t], inputs, [s])[1][0].gt_instances.masks
     expected = np.zeros((64, 64), np.uint8)
     expected[8:36, 24:56] = 1
     assert moved.masks.shape == (1, 64, 64)

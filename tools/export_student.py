@@ -2,14 +2,15 @@
 plain mmdet / mmseg checkpoint, with a plain config for it.
 
     python tools/export_student.py CONFIG CHECKPOINT OUT.pth \\
-        [--model student|teacher] [--out-config OUT.py]
+        [--model NAME] [--out-config OUT.py]
 
 ``CONFIG`` / ``CHECKPOINT``: an mmkd ``FeatureDistiller`` or
 ``TeacherStudentModel`` (Soft Teacher, …) config and one of its
-checkpoints.  ``--model``: which one (default ``student``; for
-semi-supervised runs the EMA ``teacher`` is usually the better model).
-``OUT.pth`` holds only that model's ``state_dict`` (keys without the
-``student.`` / ``teacher.`` prefix, no distillation modules, no optimiser)
+checkpoints.  ``--model``: which member (default ``student``; ``teacher``,
+or a named member such as ``ta`` of a model with ``students`` /
+``teachers``; for semi-supervised runs the EMA teacher is usually the
+better model).  ``OUT.pth`` holds only that model's ``state_dict`` (keys
+without the member's prefix, no distillation modules, no optimiser)
 and loads with ``mmdet.apis.init_detector`` / ``mmseg.apis.init_model`` or
 their ``tools/test.py``; the written config (default ``OUT.py``) has the
 model and the val / test settings of ``CONFIG`` and nothing mmkd-specific.
@@ -37,21 +38,34 @@ def parse_args():
     p.add_argument('config')
     p.add_argument('checkpoint')
     p.add_argument('out')
-    p.add_argument('--model', choices=['student', 'teacher'],
-                   default='student')
+    p.add_argument('--model', default='student',
+                   help='the member to export (student, teacher, or a name)')
     p.add_argument('--out-config', default=None)
     return p.parse_args()
 
 
+def member_configs(model):
+    """``{member name: model config}`` of a distiller or teacher-student
+    model config (a teacher that is the EMA of a student is built like it)."""
+    students = dict(model.get('students') or {})
+    if model.get('student') is not None:
+        students['student'] = model['student']
+    members = dict(students)
+    teachers = model.get('teachers')
+    if teachers is None:
+        teachers = dict(teacher=dict(model=model.get('teacher'),
+                                     ema_of='student'))
+    for name, spec in teachers.items():
+        members[name] = spec.get('model') or students.get(spec.get('ema_of'))
+    return {k: v for k, v in members.items() if v is not None}
+
+
 def model_config(cfg, which):
-    model = cfg.model
-    if 'student' not in model:
-        raise DataError(f'{cfg.filename}: model {model.get("type")} has no '
-                        'student (expected a FeatureDistiller or a '
-                        'teacher-student model)')
-    sub = model.get(which)
-    if sub is None:  # a semi-supervised teacher: built like the student
-        sub = model['student']
+    members = member_configs(cfg.model)
+    if which not in members:
+        raise DataError(f'{cfg.filename}: model {cfg.model.get("type")} has '
+                        f'no member {which!r} (it has {sorted(members)})')
+    sub = members[which]
     if isinstance(sub, str):  # a distiller's teacher given as a config file
         from mmkd.distillation.distiller import _model_cfg
         sub = _model_cfg(sub)
@@ -81,6 +95,7 @@ def plain_config(cfg, model):
 def export(config, checkpoint, out, which='student', out_config=None):
     check_file(checkpoint, 'checkpoint', hint='give a checkpoint of CONFIG')
     cfg = Config.fromfile(config)
+    sub_config = model_config(cfg, which)
     ckpt = _load_checkpoint(checkpoint, map_location='cpu')
     state = ckpt.get('state_dict', ckpt)
     prefix = which + '.'
@@ -96,7 +111,7 @@ def export(config, checkpoint, out, which='student', out_config=None):
     torch.save(dict(meta=meta, state_dict=weights), tmp)
     os.replace(tmp, out)
     out_config = out_config or osp.splitext(out)[0] + '.py'
-    plain_config(cfg, model_config(cfg, which)).dump(out_config)
+    plain_config(cfg, sub_config).dump(out_config)
     return out, out_config
 
 

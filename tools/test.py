@@ -1,7 +1,8 @@
 """Test (evaluate) a checkpoint with an mmkd / mmdet / mmseg config.
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
-        [--show-dir DIR] [--cfg-options k=v ...] [--launcher pytorch]
+    python tools/test.py CONFIG CHECKPOINT [--model NAME] [--work-dir DIR]
+        [--out FILE] [--show-dir DIR] [--cfg-options k=v ...]
+        [--launcher pytorch]
 """
 import argparse
 import os
@@ -19,6 +20,9 @@ def parse_args():
     parser = argparse.ArgumentParser(description='Test (and eval) a model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--model', help='the member of a teacher-student model to test '
+        '(teacher, student, or a named one; default: its predict_on)')
     parser.add_argument('--work-dir', help='the dir to save the metrics')
     parser.add_argument(
         '--out', type=str,
@@ -67,6 +71,8 @@ def main():
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.model is not None:
+        cfg.model.predict_on = args.model  # checked when the model is built
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:

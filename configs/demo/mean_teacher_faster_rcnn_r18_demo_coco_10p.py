@@ -27,7 +27,7 @@ custom_hooks = [
     dict(type='RNGStateHook'),
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=500, val_interval=250)
-val_cfg = dict(type='TeacherStudentValLoop')
+val_cfg = dict(type='MemberValLoop')
 test_cfg = dict(type='TestLoop')
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50)

@@ -1,4 +1,4 @@
 from .hooks import *  # noqa: F401,F403
-from .loops import IterBasedTrainLoop
+from .loops import IterBasedTrainLoop, MemberValLoop, predicting_with
 
-__all__ = ['IterBasedTrainLoop']
+__all__ = ['IterBasedTrainLoop', 'MemberValLoop', 'predicting_with']

@@ -1,8 +1,12 @@
-"""Training loop that resumes without replaying the data pipeline."""
+"""Loops: training that resumes without replaying the data pipeline, and
+validation / test of the members a teacher-student model names."""
 import logging
+from contextlib import contextmanager
 
 from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
 from mmengine.runner import IterBasedTrainLoop as MMEngineIterBasedTrainLoop
+from mmengine.runner import ValLoop
 from mmengine.runner.loops import _InfiniteDataloaderIterator
 
 from mmkd.registry import LOOPS
@@ -71,3 +75,69 @@ class IterBasedTrainLoop(MMEngineIterBasedTrainLoop):
                   level=logging.WARNING)
         for _ in range(self._iter):
             next(self.dataloader_iterator)
+
+
+@contextmanager
+def predicting_with(model, name):
+    """Inside the block ``model`` (a teacher-student model, possibly wrapped)
+    predicts with member or ensemble ``name``."""
+    model = model.module if is_model_wrapper(model) else model
+    model._check_predictor(name)
+    saved, model.predict_on = model.predict_on, name
+    try:
+        yield
+    finally:
+        model.predict_on = saved
+
+
+def _evaluation_members(loop, members):
+    model = loop.runner.model
+    model = model.module if is_model_wrapper(model) else model
+    if members is None:
+        members = getattr(model, 'evaluation_members', None)
+    return None if members is None else list(members)
+
+
+def _evaluate(loop):
+    for idx, data_batch in enumerate(loop.dataloader):
+        loop.run_iter(idx, data_batch)
+    return loop.evaluator.evaluate(len(loop.dataloader.dataset))
+
+
+@LOOPS.register_module()
+class MemberValLoop(ValLoop):
+    """Validation of every member a teacher-student model names
+    (``evaluation_members``: its teachers, students and ensembles, or those
+    given in ``members``), with any evaluator (mmdet, mmseg, 3D): metrics
+    are logged as ``<member>/<metric>`` (``teacher/coco/bbox_mAP``,
+    ``ta/mIoU``, ``ensemble/Dice``), so ``CheckpointHook(save_best=...)``
+    keeps a best checkpoint of each.  A model without members is validated
+    as by mmengine's ``ValLoop``.
+
+    Unlike mmdet's ``TeacherStudentValLoop`` it does not hard-code
+    ``teacher`` and ``student``.
+    """
+
+    def __init__(self, runner, dataloader, evaluator, fp16=False,
+                 members=None):
+        super().__init__(runner, dataloader, evaluator, fp16)
+        self.members = members
+
+    def run(self) -> dict:
+        self.runner.call_hook('before_val')
+        self.runner.call_hook('before_val_epoch')
+        self.runner.model.eval()
+        self.val_loss.clear()
+        members = _evaluation_members(self, self.members)
+        if members is None:
+            metrics = _evaluate(self)
+        else:
+            metrics = {}
+            for name in members:
+                with predicting_with(self.runner.model, name):
+                    metrics.update({f'{name}/{k}': v
+                                    for k, v in _evaluate(self).items()})
+        self.runner.call_hook('after_val_epoch', metrics=metrics)
+        self.runner.call_hook('after_val')
+        return metrics
+

@@ -3,7 +3,7 @@
 # evaluated every 4k iterations (the teacher is what tools/test.py uses).
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=180000,
                  val_interval=4000)
-val_cfg = dict(type='TeacherStudentValLoop')
+val_cfg = dict(type='MemberValLoop')
 test_cfg = dict(type='TestLoop')
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
