@@ -67,7 +67,8 @@ class TeacherStudentModel(BaseModel):
         unsup_rampup_iters: length ``T_r`` of the sigmoid ramp-up
             ``exp(−5 (1 − t/T_r)²)`` of ``w_unsup`` (0: none).
         predict_on: the member (or an ensemble the method defines,
-            :attr:`ensembles`) that ``predict`` / val / test use.
+            :attr:`ensembles`) that ``predict`` / test use (default: the
+            first teacher); the validation loop evaluates every member.
         teacher_norm: the statistics every teacher's BatchNorm layers use
             while pseudo-labelling: ``'running'`` (its buffers), ``'batch'``
             (the weak-view batch's own, buffers untouched) or
@@ -99,7 +100,7 @@ class TeacherStudentModel(BaseModel):
     def __init__(self, student=None, teacher=None, students=None,
                  teachers=None, pseudo_labeller=None, sup_weight=1.0,
                  unsup_weight=1.0, unsup_rampup_iters=0,
-                 predict_on='teacher', teacher_norm='running',
+                 predict_on=None, teacher_norm='running',
                  data_preprocessor=None, init_cfg=None):
         if teacher_norm not in TEACHER_NORMS:
             raise ValueError(f'teacher_norm must be one of {TEACHER_NORMS}, '
@@ -121,8 +122,10 @@ class TeacherStudentModel(BaseModel):
         #: teacher name -> the student it is the EMA of
         self.ema_sources: Dict[str, str] = {
             t: s['ema_of'] for t, s in teachers.items() if s.get('ema_of')}
-        self.predict_on = predict_on
+        if predict_on is None:  # the first teacher, else the first student
+            predict_on = (self.teacher_names or self.student_names)[0]
         self._check_predictor(predict_on)
+        self.predict_on = predict_on
         self.pseudo_labeller = TASK_UTILS.build(pseudo_labeller) \
             if pseudo_labeller is not None else None
         self.sup_weight = sup_weight
