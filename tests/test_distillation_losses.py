@@ -48,6 +48,29 @@ def test_masks_are_in_0_1_with_the_specified_shapes():
     assert shared.masks(fused)[1].shape == (2, 3, 8)
 
 
+def test_acam_masks_are_the_papers_formulas_on_a_hand_computed_case():
+    """Spatial: σ(⟨m_s, F(:, p)⟩) per position; channel:
+    σ(m_c ⊙ avgpool(F)), an element-wise *product* (a sum, or pooling by max,
+    gives other numbers)."""
+    loss = ACAMKDLoss(student_channels=2, teacher_channels=2, num_masks=1)
+    with torch.no_grad():
+        loss.spatial_units.copy_(torch.tensor([[1.0, -2.0]]))
+        loss.channel_units.copy_(torch.tensor([[3.0, 0.5]]))
+    # F: channel 0 = [[1, 3]], channel 1 = [[2, -2]] (1×2 positions)
+    fused = torch.tensor([[[[1.0, 3.0]], [[2.0, -2.0]]]])
+    spatial, channel = loss.masks(fused)
+
+    def sigmoid(v):
+        return 1 / (1 + math.exp(-v))
+
+    # positions: 1·1 − 2·2 = −3 and 1·3 − 2·(−2) = 7
+    assert spatial.flatten().tolist() == pytest.approx(
+        [sigmoid(-3.0), sigmoid(7.0)], rel=1e-6)
+    # avgpool = (2, 0); m_c ⊙ pooled = (6, 0)
+    assert channel.flatten().tolist() == pytest.approx(
+        [sigmoid(6.0), sigmoid(0.0)], rel=1e-6)
+
+
 def test_masked_mse_on_a_hand_computed_case():
     # B=1, two channels, three positions; one spatial mask
     diff2 = torch.tensor([[[1., 4., 0.], [3., 0., 2.]]])  # (B, C, HW)

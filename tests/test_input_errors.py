@@ -44,6 +44,25 @@ def test_train_cli_reports_bad_input_in_one_line():
     assert 'make_demo_data' in last
 
 
+def test_resume_from_another_models_checkpoint_is_one_line(tmp_path):
+    import torch
+    from mmengine.runner.checkpoint import save_checkpoint
+    ckpt = str(tmp_path / 'other.pth')
+    save_checkpoint(dict(meta=dict(iter=10, epoch=0), state_dict={
+        'backbone.conv1.weight': torch.zeros(3, 3, 1, 1),
+        'decode_head.conv_seg.weight': torch.zeros(19, 8, 1, 1)}), ckpt)
+    r = run_tool('tools/train.py',
+                 'configs/demo/faster_rcnn_r18_demo_coco_10p.py',
+                 '--work-dir', str(tmp_path / 'work'), '--resume', ckpt)
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert 'Traceback' not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith(f'error: --resume {ckpt}: this checkpoint is '
+                           "not of the config's model"), last
+    assert 'not in the model (e.g. decode_head.conv_seg.weight)' in last
+    assert 'backbone.conv1.weight (3, 3, 1, 1) vs (16, 3, 7, 7)' in last
+
+
 def test_annotation_json_without_images(demo_root, tmp_path):
     ann = tmp_path / 'no_images.json'
     ann.write_text(json.dumps(dict(annotations=[], categories=[])))

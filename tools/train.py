@@ -10,10 +10,10 @@ import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 
-from mmkd.utils import (cpu_distributed_setup, register_all_modules,
-                        report_input_errors)
+from mmkd.utils import (check_resume_checkpoint, cpu_distributed_setup,
+                        register_all_modules, report_input_errors)
 
 
 def parse_args():
@@ -89,6 +89,10 @@ def main():
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
+    if cfg.get('resume'):
+        path = cfg.get('load_from') or find_latest_checkpoint(runner.work_dir)
+        if path:
+            check_resume_checkpoint(runner.model, path)
     runner.train()
 
 

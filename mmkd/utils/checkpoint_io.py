@@ -122,3 +122,37 @@ def install_checkpoint_io():
                                      force=True)
     register_backend('local', AtomicLocalBackend, force=True, prefixes='')
     _installed = True
+
+
+def check_resume_checkpoint(model, filename):
+    """Stop with one line naming ``filename`` when its weights are not those
+    of ``model`` (missing or extra parameters, other shapes) -- mmengine
+    would load what fits, then fail deep inside the optimiser's
+    ``load_state_dict`` with a message naming neither file."""
+    from mmengine.model import is_model_wrapper
+
+    from .errors import DataError
+    model = model.module if is_model_wrapper(model) else model
+    ckpt = safe_torch_load(filename, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt)
+    state = {k[7:] if k.startswith('module.') else k: v
+             for k, v in state.items()}
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    extra = [k for k in state if k not in own]
+    shapes = [f'{k} {tuple(state[k].shape)} vs {tuple(v.shape)}'
+              for k, v in own.items()
+              if k in state and hasattr(state[k], 'shape')
+              and tuple(state[k].shape) != tuple(v.shape)]
+    if not (missing or extra or shapes):
+        return
+    parts = []
+    for what, keys in (('missing from it', missing), ('not in the model',
+                                                       extra),
+                       ('of another shape (checkpoint vs model)', shapes)):
+        if keys:
+            parts.append(f'{len(keys)} {what} (e.g. {keys[0]})')
+    raise DataError(f'--resume {filename}: this checkpoint is not of the '
+                    f"config's model: parameters {'; '.join(parts)}; resume "
+                    'a checkpoint of the same config, or start from its '
+                    'weights with load_from')
