@@ -1,10 +1,14 @@
+import math
+
 import numpy as np
 import pytest
 import torch
 from mmengine.structures import BaseDataElement
 
 from mmkd.volumetric import (VNet, VolumeDiceMetric, VolumeSegmentor,
-                             remove_small_components)
+                             masked_cross_entropy,
+                             masked_mean, remove_small_components,
+                             soft_dice_loss)
 
 
 @pytest.mark.parametrize('residual', [False, True])
@@ -25,8 +29,52 @@ def test_soft_dice_loss_hand_computed():
     target = torch.tensor([1, 1, 0, 0]).reshape(1, 4, 1, 1)
     # Dice(fg) = 2*(0.8+0.6) / ((0.8+0.6+0.3+0.1) + 2) = 2.8 / 3.8
     expected = 1 - 2.8 / 3.8
-    loss = VolumeSegmentor.soft_dice_loss(logits, target, eps=0)
+    loss = soft_dice_loss(logits, target, eps=0)
     assert loss.item() == pytest.approx(expected, rel=1e-5)
+    # squared (RAIL, V-Net): 2*1.4 / ((0.64+0.36+0.09+0.01) + 2) = 2.8 / 3.1
+    squared = soft_dice_loss(logits, target, squared=True, eps=0)
+    assert squared.item() == pytest.approx(1 - 2.8 / 3.1, rel=1e-5)
+    # a mask keeps voxels 0 and 2: 2*0.8 / ((0.8 + 0.3) + 1)
+    mask = torch.tensor([1, 0, 1, 0]).reshape(1, 4, 1, 1)
+    assert soft_dice_loss(logits, target, mask, eps=0).item() == \
+        pytest.approx(1 - 1.6 / 2.1, rel=1e-5)
+
+
+@pytest.mark.parametrize('squared', [False, True])
+def test_soft_dice_loss_is_monais_dice_loss(squared):
+    from monai.losses import DiceLoss, MaskedDiceLoss
+    torch.manual_seed(0)
+    logits = torch.randn(2, 3, 5, 4, 3)
+    target = torch.randint(0, 3, (2, 5, 4, 3))
+    kwargs = dict(include_background=False, to_onehot_y=True, softmax=True,
+                  squared_pred=squared, batch=True, smooth_nr=1e-5,
+                  smooth_dr=1e-5)
+    ref = DiceLoss(**kwargs)(logits, target[:, None])
+    assert soft_dice_loss(logits, target, squared=squared).item() == \
+        pytest.approx(ref.item(), rel=1e-5)
+    mask = torch.rand(2, 5, 4, 3) > 0.4
+    ref = MaskedDiceLoss(**kwargs)(logits, target[:, None],
+                                   mask=mask[:, None].float())
+    assert soft_dice_loss(logits, target, mask, squared=squared).item() == \
+        pytest.approx(ref.item(), rel=1e-5)
+
+
+def test_masked_cross_entropy_and_mean_on_hand_computed_cases():
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]]).t()
+    logits = logits.reshape(1, 2, 3, 1, 1)
+    target = torch.tensor([0, 1, 255]).reshape(1, 3, 1, 1)
+    ce = [math.log(1 + math.exp(-2)), math.log(1 + math.exp(-1))]
+    # the ignored voxel does not count
+    assert masked_cross_entropy(logits, target).item() == pytest.approx(
+        sum(ce) / 2, rel=1e-5)
+    mask = torch.tensor([0, 1, 1]).reshape(1, 3, 1, 1)
+    assert masked_cross_entropy(logits, target, mask).item() == \
+        pytest.approx(ce[1], rel=1e-5)
+    # an empty mask gives 0, not NaN
+    assert masked_mean(torch.ones(4), torch.zeros(4)).item() == 0
+    assert masked_mean(torch.tensor([1., 2., 3.]),
+                       torch.tensor([0.5, 0., 1.])).item() == \
+        pytest.approx((0.5 + 3) / 1.5, rel=1e-6)
 
 
 def _sample(pred, gt):

@@ -4,6 +4,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 
 from mmkd.registry import MODELS
+from .losses import soft_dice_loss
 
 
 def remove_small_components(label, min_size):
@@ -25,7 +26,7 @@ def remove_small_components(label, min_size):
 @MODELS.register_module()
 class VolumeSegmentor(BaseModel):
     """Supervised 3D segmentation: a voxel-logit network trained with
-    cross-entropy + soft Dice, predicted with MONAI's sliding-window
+    cross-entropy + soft Dice (:mod:`~mmkd.volumetric.losses`), predicted with MONAI's sliding-window
     inference.
 
     Args:
@@ -59,25 +60,13 @@ class VolumeSegmentor(BaseModel):
             return self.predict(inputs, data_samples)
         return self.backbone(torch.stack(list(inputs)))
 
-    @staticmethod
-    def soft_dice_loss(logits, target, eps=1e-5):
-        """1 − mean over foreground classes of 2|P∩Y| / (|P| + |Y|) with
-        softmax probabilities P (V-Net's Dice loss, batch-pooled)."""
-        prob = logits.softmax(1)
-        onehot = F.one_hot(target, logits.shape[1]).movedim(-1, 1).float()
-        dims = (0, 2, 3, 4)
-        inter = (prob * onehot).sum(dims)
-        denom = prob.sum(dims) + onehot.sum(dims)
-        dice = (2 * inter + eps) / (denom + eps)
-        return 1 - dice[1:].mean()
-
     def loss(self, inputs, data_samples):
         x = torch.stack(list(inputs))
         y = torch.stack([s.gt_seg_map for s in data_samples]).to(x.device)
         logits = self.backbone(x)
         return dict(
             loss_ce=self.loss_weights[0] * F.cross_entropy(logits, y),
-            loss_dice=self.loss_weights[1] * self.soft_dice_loss(logits, y))
+            loss_dice=self.loss_weights[1] * soft_dice_loss(logits, y))
 
     @torch.no_grad()
     def predict_probs(self, volume):
