@@ -5,8 +5,6 @@ Volumes are kept as ``(X, Y, Z)`` arrays in ``results['img']`` and
 ``results['gt_seg_map']``; :class:`MonaiCompose` adds the channel axis MONAI
 expects and removes it afterwards.
 """
-import os
-
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
@@ -67,9 +65,14 @@ class MonaiCompose(BaseTransform):
             dict(type='RandSpatialCropd', keys=['img', 'gt_seg_map'],
                  roi_size=(112, 112, 80), random_size=False)])
 
-    The random state of the MONAI transforms is drawn from numpy's global
-    generator in each process (mmengine seeds it per dataloader worker), so
-    runs are reproducible and workers do not repeat each other.
+    Every call re-seeds the MONAI transforms from numpy's global generator,
+    so a sample's random crop, flip or rotation follows the seed it is
+    loaded under: :class:`~mmkd.datasets.SemiDataset` seeds each sample by
+    its position in the sampler's stream, which keeps ``--resume`` (the
+    sampler skips ahead without loading) exact; elsewhere mmengine seeds
+    each dataloader worker.  (Seeding once per process, MONAI's own way,
+    ties a sample's augmentation to how many samples its worker loaded
+    before.)
     """
 
     def __init__(self, transforms, keys=('img', 'gt_seg_map')):
@@ -84,13 +87,10 @@ class MonaiCompose(BaseTransform):
             built.append(getattr(mt, name)(**cfg))
         self.compose = mt.Compose(built)
         self.keys = keys
-        self._seeded_pid = None
 
     def transform(self, results):
-        if self._seeded_pid != os.getpid():
-            self.compose.set_random_state(
-                seed=int(np.random.randint(0, 2**31 - 1)))
-            self._seeded_pid = os.getpid()
+        self.compose.set_random_state(
+            seed=int(np.random.randint(0, 2**31 - 1)))
         data = {k: v for k, v in results.items() if k not in self.keys}
         for k in self.keys:
             if k in results:
