@@ -65,6 +65,13 @@ def test_mean_teacher_demo_config_trains_a_few_iterations(tmp_path,
     cfg.train_cfg.max_iters = 3
     cfg.train_cfg.val_interval = 3
     cfg.default_hooks.logger.interval = 1
+    # the statistics hook works for the mean-teacher detector too (a low
+    # threshold: the random teacher's scores are about 0.25)
+    cfg.model.pseudo_labeller.score_thr = 0.2
+    cfg.custom_hooks.append(dict(
+        type='PseudoLabelStatsHook', interval=1,
+        gt_ann_file=root + 'annotations/semi_anns/'
+        'instances_train2017.1@10-unlabeled.gt.json'))
     cfg.dump(str(tmp_path / 'mt.py'))
     cfg = tmp_path / 'mt.py'
     r = run_tool('tools/train.py', str(cfg), '--work-dir',
@@ -72,6 +79,10 @@ def test_mean_teacher_demo_config_trains_a_few_iterations(tmp_path,
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-4000:]
     assert 'unsup_num_pseudo' in out
+    stats = out.split('Iter(train) [3/3]')[1].split('\n')[0]
+    assert 'pseudo/precision' in stats and 'pseudo/recall' in stats
+    boxes = float(stats.split('pseudo/boxes_per_img: ')[1].split()[0])
+    assert boxes > 0
     assert 'nan' not in out.split('Iter(train) [3/3]')[1].split('\n')[0]
     # teacher and student are both evaluated
     assert 'teacher/coco/bbox_mAP' in out and 'student/coco/bbox_mAP' in out
