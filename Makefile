@@ -1,12 +1,13 @@
 # mmkd: the two commands of the README.
 #   make demo   set up, generate the demo data, train + evaluate the demo
-#   make test   set up, generate what the tests need, run the tests
+#   make test   set up, lint, run the tests
+#   make lint   ruff (pycodestyle, pyflakes, isort rules; ruff.toml)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO_CONFIGS ?= configs/demo/faster_rcnn_r18_demo_coco_10p.py configs/demo/soft_teacher_faster_rcnn_r18_demo_coco_10p.py
 PYTEST_ARGS ?=
 
-.PHONY: setup data demo test clean
+.PHONY: setup data demo lint test clean
 
 setup:
 	bash tools/setup_env.sh
@@ -17,7 +18,10 @@ data: setup
 demo: data
 	$(PY) tools/run_demo.py $(DEMO_CONFIGS)
 
-test: setup
+lint: setup
+	$(VENV)/bin/ruff check .
+
+test: setup lint
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 clean:

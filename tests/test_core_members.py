@@ -15,9 +15,14 @@ from mmengine.runner.checkpoint import load_checkpoint, save_checkpoint
 
 from mmkd.engine import MemberValLoop
 from mmkd.registry import MODELS
-from mmkd.teacher_student import (EMATeacherHook, TeacherStudentModel,
-                                  cut_mix, project_boxes, view_to_view,
-                                  warp_maps)
+from mmkd.teacher_student import (
+    EMATeacherHook,
+    TeacherStudentModel,
+    cut_mix,
+    project_boxes,
+    view_to_view,
+    warp_maps,
+)
 
 
 @MODELS.register_module(force=True)

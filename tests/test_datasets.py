@@ -33,7 +33,8 @@ def test_demo_coco_is_valid_coco(demo_root):
 def test_demo_semi_split_hides_ground_truth(demo_root):
     d = osp.join(demo_root, 'coco_demo', 'annotations', 'semi_anns')
     lab = json.load(open(osp.join(d, 'instances_train2017.1@10.json')))
-    unl = json.load(open(osp.join(d, 'instances_train2017.1@10-unlabeled.json')))
+    unl = json.load(open(osp.join(
+        d, 'instances_train2017.1@10-unlabeled.json')))
     gt = json.load(open(osp.join(
         d, 'instances_train2017.1@10-unlabeled.gt.json')))
     assert len(lab['images']) == 6 and len(unl['images']) == 54

@@ -6,8 +6,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmkd.distillation import (ACAMKDLoss, ChannelWiseDivergence,
-                               FeatureMSELoss, MasKDLoss, STCAFusion)
+from mmkd.distillation import (
+    ACAMKDLoss,
+    ChannelWiseDivergence,
+    FeatureMSELoss,
+    MasKDLoss,
+    STCAFusion,
+)
 from mmkd.distillation.losses import dice_diversity, masked_mse
 
 

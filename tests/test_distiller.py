@@ -3,7 +3,6 @@ losses checked at build time, the teacher frozen, gradients where they
 belong, inheritance init, the weight schedule, mask images."""
 import copy
 
-import numpy as np
 import pytest
 import torch
 from mmdet.structures import DetDataSample
@@ -35,8 +34,9 @@ def _det_batch(model, n=2, size=64):
                                         pad_shape=(size, size),
                                         batch_input_shape=(size, size),
                                         scale_factor=(1., 1.)))
-        s.gt_instances = InstanceData(bboxes=torch.tensor([[8., 8., 40., 36.]]),
-                                      labels=torch.tensor([1]))
+        s.gt_instances = InstanceData(
+            bboxes=torch.tensor([[8., 8., 40., 36.]]),
+            labels=torch.tensor([1]))
         samples.append(s)
     return torch.randn(n, 3, size, size), samples
 
@@ -112,7 +112,8 @@ def test_inheritance_copies_matching_teacher_weights():
     assert torch.equal(s.neck.fpn_convs[0].conv.weight,
                        t.neck.fpn_convs[0].conv.weight)
     # lateral convs differ in shape (the backbones differ) and are not copied
-    assert not torch.equal(s.backbone.conv1.weight[:1], t.backbone.conv1.weight[:1])
+    assert not torch.equal(s.backbone.conv1.weight[:1],
+                           t.backbone.conv1.weight[:1])
     with pytest.raises(ValueError, match='no teacher weight'):
         _build(inherit=['backbone.layer4']).init_weights()
 
@@ -137,8 +138,8 @@ def test_the_runners_init_weights_keeps_the_loaded_teacher(tmp_path):
 
 
 def test_segmentation_logits_distillation_builds_and_runs():
-    from mmseg.structures import SegDataSample
     from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
     model = _build(SEG)
     assert model.loss_inputs['logits']['student'] == (
         'student:decode_head.conv_seg', None)

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 from mmengine.dataset import BaseDataset
-from mmengine.registry import init_default_scope
 
 from mmkd.datasets import SemiDataset, SemiSampler, UnlabeledImageFolder
 from mmkd.utils.errors import DataError
@@ -92,7 +91,8 @@ def test_class_lists_must_match_and_the_error_names_both():
     with pytest.raises(DataError) as e:
         SemiDataset(_Toy('lab', 3, classes=('cat', 'dog')),
                     _Toy('unlab', 3, classes=('dog', 'cat')))
-    assert "['cat', 'dog']" in str(e.value) and "['dog', 'cat']" in str(e.value)
+    msg = str(e.value)
+    assert "['cat', 'dog']" in msg and "['dog', 'cat']" in msg
 
 
 def test_unlabelled_folder_takes_the_labelled_class_list(tmp_path):

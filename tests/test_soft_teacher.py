@@ -1,7 +1,6 @@
 """Soft Teacher: the paper's formulas on hand-computed cases, and the
 student's losses wired to the teacher the way the paper says."""
 import math
-import os.path as osp
 
 import numpy as np
 import pytest
@@ -12,8 +11,11 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
 from conftest import load_config
-from mmkd.detection import (jitter_boxes, jitter_uncertainty,
-                            soft_teacher_cls_loss)
+from mmkd.detection import (
+    jitter_boxes,
+    jitter_uncertainty,
+    soft_teacher_cls_loss,
+)
 
 
 def _ce(logits, label):

@@ -33,7 +33,8 @@ def _demo_config(tmp_path, demo_root, name, max_iters, ckpt_interval=1000,
     if val:
         cfg.train_cfg.val_interval = max_iters
         cfg.val_dataloader.dataset.data_root = root
-        cfg.val_evaluator.ann_file = root + 'annotations/instances_val2017.json'
+        cfg.val_evaluator.ann_file = (
+            root + 'annotations/instances_val2017.json')
     else:
         cfg.train_cfg.val_interval = 10**6
         cfg.default_hooks.checkpoint.save_best = None
@@ -111,7 +112,7 @@ def test_soft_teacher_coco_config_runs_two_iterations(tmp_path, demo_root):
         "train_cfg = dict(max_iters=2, val_interval=2)",
         f"val_dataloader = dict(num_workers=1, persistent_workers=False, "
         f"dataset=dict(data_root='{root}/'))",
-        f"test_dataloader = val_dataloader",
+        "test_dataloader = val_dataloader",
         f"val_evaluator = dict(ann_file='{ann}/instances_val2017.json')",
         "test_evaluator = val_evaluator",
         "default_hooks = dict(logger=dict(interval=1))",

@@ -6,7 +6,7 @@ import torch
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
-from conftest import ROOT, load_config, run_tool
+from conftest import load_config, run_tool
 from mmkd.teacher_student import FixedThreshold, sigmoid_rampup
 
 
@@ -36,7 +36,8 @@ def test_fixed_threshold_on_probability_maps_ignores_low_confidence():
 def _build_demo_model():
     from mmkd.registry import MODELS
     init_default_scope('mmkd')
-    cfg = load_config('configs/demo/mean_teacher_faster_rcnn_r18_demo_coco_10p.py')
+    cfg = load_config(
+        'configs/demo/mean_teacher_faster_rcnn_r18_demo_coco_10p.py')
     cfg.model.student.init_cfg = None
     return MODELS.build(cfg.model)
 

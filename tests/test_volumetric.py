@@ -5,10 +5,15 @@ import pytest
 import torch
 from mmengine.structures import BaseDataElement
 
-from mmkd.volumetric import (VNet, VolumeDiceMetric, VolumeSegmentor,
-                             masked_cross_entropy,
-                             masked_mean, remove_small_components,
-                             soft_dice_loss)
+from mmkd.volumetric import (
+    VNet,
+    VolumeDiceMetric,
+    VolumeSegmentor,
+    masked_cross_entropy,
+    masked_mean,
+    remove_small_components,
+    soft_dice_loss,
+)
 
 
 @pytest.mark.parametrize('residual', [False, True])

@@ -12,8 +12,11 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmkd.utils import (cpu_distributed_setup, register_all_modules,
-                        report_input_errors)
+from mmkd.utils import (
+    cpu_distributed_setup,
+    register_all_modules,
+    report_input_errors,
+)
 
 
 def parse_args():

@@ -6,14 +6,17 @@
 import argparse
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner, find_latest_checkpoint
 
-from mmkd.utils import (check_resume_checkpoint, cpu_distributed_setup,
-                        register_all_modules, report_input_errors)
+from mmkd.utils import (
+    check_resume_checkpoint,
+    cpu_distributed_setup,
+    register_all_modules,
+    report_input_errors,
+)
 
 
 def parse_args():

@@ -1,11 +1,12 @@
-# Baseline for ACAM-KD on identical runs: channel-wise distillation (CWD, tau 4) of the FPN features, every FPN level, same
-# teacher, student, inheritance and schedule as
-# acam_kd_faster_rcnn_r34w2_r18_demo_coco.py.
+# Baseline for ACAM-KD on identical runs: channel-wise distillation (CWD,
+# tau 4) of the FPN features, every FPN level, same teacher, student,
+# inheritance and schedule as acam_kd_faster_rcnn_r34w2_r18_demo_coco.py.
 _base_ = './acam_kd_faster_rcnn_r34w2_r18_demo_coco.py'
 model = dict(
     distill_losses=dict(
         _delete_=True,
-        fpn=dict(type='ChannelWiseDivergence', student_channels=64, teacher_channels=64, tau=4.0,
+        fpn=dict(type='ChannelWiseDivergence',
+                 student_channels=64, teacher_channels=64, tau=4.0,
                  levels=5,
                  inputs=dict(student='student:neck',
                              teacher='teacher:neck'))))

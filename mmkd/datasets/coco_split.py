@@ -61,7 +61,8 @@ def split_names(ann_file, out_dir, percent, fold):
     """Output paths ``(labelled, unlabelled, hidden_gt)`` (mmdet naming)."""
     stem = osp.splitext(osp.basename(ann_file))[0]
     base = osp.join(out_dir, f'{stem}.{fold}@{percent:g}')
-    return base + '.json', base + '-unlabeled.json', base + '-unlabeled.gt.json'
+    return (base + '.json', base + '-unlabeled.json',
+            base + '-unlabeled.gt.json')
 
 
 def write_splits(ann_file, out_dir, percents, folds, seed=1,

@@ -60,7 +60,8 @@ class SemiDataset(ConcatDataset):
         if not isinstance(idx, tuple):
             return super().__getitem__(idx)
         idx, seed = idx
-        states = random.getstate(), np.random.get_state(), torch.get_rng_state()
+        states = (random.getstate(), np.random.get_state(),
+                  torch.get_rng_state())
         random.seed(seed)
         np.random.seed(seed % 2**32)
         torch.manual_seed(seed)

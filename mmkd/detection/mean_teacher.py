@@ -7,6 +7,7 @@ import copy
 import torch
 
 from mmkd.registry import MODELS
+
 from .semi_detector import TeacherStudentDetector
 
 

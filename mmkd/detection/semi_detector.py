@@ -10,6 +10,7 @@ from mmdet.structures.mask import BitmapMasks
 
 from mmkd.teacher_student.model import TeacherStudentModel
 from mmkd.teacher_student.views import project_boxes, view_to_view, warp_maps
+
 from .pseudo_label_quality import BoxPseudoLabelStatistics
 
 

@@ -25,6 +25,7 @@ from torch import Tensor
 
 from mmkd.registry import MODELS
 from mmkd.teacher_student.views import project_boxes, view_to_view
+
 from .box_jitter import jitter_boxes, jitter_uncertainty
 from .semi_detector import TeacherStudentDetector
 

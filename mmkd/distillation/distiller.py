@@ -12,6 +12,7 @@ from mmengine.model import BaseModel
 from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
 
 from mmkd.registry import MODELS
+
 from .recorder import FeatureRecorder, get_module, parse_source
 
 

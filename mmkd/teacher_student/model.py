@@ -24,6 +24,7 @@ from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
 
 from mmkd.registry import MODELS, TASK_UTILS
+
 from .batch_stats import batch_norm_statistics
 from .members import normalise_members
 from .ramps import sigmoid_rampup

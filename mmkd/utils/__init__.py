@@ -1,11 +1,16 @@
-from .checkpoint_io import (AtomicLocalBackend, check_resume_checkpoint,
-                            install_checkpoint_io, safe_torch_load)
+from .checkpoint_io import (
+                            AtomicLocalBackend,
+                            check_resume_checkpoint,
+                            install_checkpoint_io,
+                            safe_torch_load,
+)
 from .dist import cpu_distributed_setup
 from .errors import DataError, check_dir, check_file, report_input_errors
 from .setup_env import register_all_modules
 
 __all__ = [
-    'AtomicLocalBackend', 'check_resume_checkpoint', 'install_checkpoint_io', 'safe_torch_load',
+    'AtomicLocalBackend', 'check_resume_checkpoint', 'install_checkpoint_io',
+    'safe_torch_load',
     'cpu_distributed_setup', 'register_all_modules', 'DataError',
     'check_dir', 'check_file', 'report_input_errors'
 ]

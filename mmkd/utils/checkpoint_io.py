@@ -56,7 +56,8 @@ def _numpy_safe_globals():
 
 
 def checkpoint_safe_globals():
-    """The globals an mmengine checkpoint may reference, for ``safe_globals``."""
+    """The globals an mmengine checkpoint may reference (for
+    ``safe_globals``)."""
     return [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr')
             ] + _numpy_safe_globals()
 

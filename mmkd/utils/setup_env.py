@@ -24,6 +24,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import mmkd.engine  # noqa: F401
     import mmkd.teacher_student  # noqa: F401
     import mmkd.volumetric  # noqa: F401
+
     from .checkpoint_io import install_checkpoint_io
     install_checkpoint_io()
 

@@ -8,7 +8,6 @@ term is computed on.
 """
 from typing import Optional
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 

@@ -4,6 +4,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 
 from mmkd.registry import MODELS
+
 from .losses import soft_dice_loss
 
 
@@ -26,8 +27,8 @@ def remove_small_components(label, min_size):
 @MODELS.register_module()
 class VolumeSegmentor(BaseModel):
     """Supervised 3D segmentation: a voxel-logit network trained with
-    cross-entropy + soft Dice (:mod:`~mmkd.volumetric.losses`), predicted with MONAI's sliding-window
-    inference.
+    cross-entropy + soft Dice (:mod:`~mmkd.volumetric.losses`), predicted
+    with MONAI's sliding-window inference.
 
     Args:
         backbone: config of a network mapping ``(N, C, X, Y, Z)`` to logits

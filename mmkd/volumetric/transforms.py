@@ -40,7 +40,8 @@ class LoadNiftiVolume(BaseTransform):
                             f'got shape {img.shape}')
         results['img'] = img
         results['ori_shape'] = img.shape
-        results['spacing'] = tuple(float(s) for s in nii.header.get_zooms()[:3])
+        zooms = nii.header.get_zooms()[:3]
+        results['spacing'] = tuple(float(s) for s in zooms)
         if self.with_label and results.get('seg_map_path'):
             lab = np.asarray(nib.load(results['seg_map_path']).dataobj)
             if lab.shape != img.shape:

@@ -19,7 +19,8 @@ from mmkd.datasets.coco_split import write_splits
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--data-root', default='data/coco')
-    p.add_argument('--ann-file', default='annotations/instances_train2017.json',
+    p.add_argument('--ann-file',
+                   default='annotations/instances_train2017.json',
                    help='relative to --data-root')
     p.add_argument('--out-dir', default=None,
                    help='default: <data-root>/semi_anns')

@@ -1,8 +1,8 @@
 from .acam_kd import ACAMKDLoss, STCAFusion
 from .cwd import ChannelWiseDivergence
 from .feature_mse import FeatureMSELoss
-from .masked_feature import dice_diversity, masked_mse
 from .maskd import MasKDLoss
+from .masked_feature import dice_diversity, masked_mse
 
 __all__ = [
     'ACAMKDLoss', 'STCAFusion', 'ChannelWiseDivergence', 'FeatureMSELoss',

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmkd.registry import MODELS
+
 from .masked_feature import dice_diversity, masked_mse
 
 

@@ -3,6 +3,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd.registry import MODELS
+
 from .masked_feature import dice_diversity, masked_mse
 
 

@@ -3,7 +3,6 @@ import os.path as osp
 
 import cv2
 import numpy as np
-import torch
 import torch.nn.functional as F
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -41,7 +40,8 @@ class DistillMaskVisualizationHook(Hook):
             return
         model = runner.model.module if is_model_wrapper(runner.model) \
             else runner.model
-        out = osp.join(runner.work_dir, self.out_dir, f'iter_{runner.iter + 1}')
+        out = osp.join(runner.work_dir, self.out_dir,
+                       f'iter_{runner.iter + 1}')
         saved = self.save(model, data_batch, out)
         runner.logger.info(f'saved {saved} distillation mask images to {out}')
 
