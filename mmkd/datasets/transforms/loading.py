@@ -1,8 +1,9 @@
-import warnings
+import logging
 
 import mmcv
 from mmcv.transforms import LoadImageFromFile as MMCVLoadImageFromFile
 from mmengine import fileio
+from mmengine.logging import print_log
 
 from mmkd.registry import TRANSFORMS
 from mmkd.utils.errors import DataError
@@ -15,20 +16,24 @@ class LoadImageFromFile(MMCVLoadImageFromFile):
 
     Args:
         skip_bad (bool): return ``None`` (the dataset then draws another
-            sample) and warn instead of raising; for unlabelled data, where a
-            bad image should cost one sample, not the run. Skips are counted
-            in ``LoadImageFromFile.num_skipped``.
+            sample) instead of raising, for unlabelled data, where a bad
+            image should cost one sample, not the run.  Every skip is a
+            warning in the training log with the file, why, and how many
+            this transform (in its dataloader worker) has skipped so far
+            (``num_skipped``).
     """
-    num_skipped = 0
 
     def __init__(self, *args, skip_bad=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.skip_bad = skip_bad
+        self.num_skipped = 0
 
     def _fail(self, msg):
         if self.skip_bad:
-            type(self).num_skipped += 1
-            warnings.warn(f'skipped: {msg}')
+            self.num_skipped += 1
+            print_log(f'skipped {msg} ({self.num_skipped} image(s) skipped '
+                      'so far by this loader)', logger='current',
+                      level=logging.WARNING)
             return None
         raise DataError(msg)
 
