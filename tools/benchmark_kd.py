@@ -22,12 +22,18 @@ on the same validation batches, which must match.
 import argparse
 import os.path as osp
 import statistics
-import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from benchmark_baselines import (config_name, last_checkpoint,  # noqa
-                                 run_one, timing_options, train_or_reuse)
+from mmkd.utils.benchmark import (
+    add_run_args,
+    config_name,
+    last_checkpoint,
+    ratio_table,
+    run_one,
+    timing_options,
+    train_or_reuse,
+    write_out,
+)
 
 DEMO = 'configs/demo/'
 TASKS = dict(
@@ -62,17 +68,10 @@ VARIANTS = dict(
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--task', choices=sorted(TASKS), required=True)
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
+    add_run_args(p, seeds=(0, 1), cost_iters=60)
     p.add_argument('--runs', nargs='+', default=['student', *METHODS],
                    choices=['student', *METHODS, *VARIANTS],
                    help='which runs besides the teacher (default all)')
-    p.add_argument('--work-root', default='work_dirs/benchmark')
-    p.add_argument('--out', default=None, help='append the table here')
-    p.add_argument('--force', action='store_true',
-                   help='retrain runs found in --work-root')
-    p.add_argument('--cost', action='store_true',
-                   help='time short runs instead of the accuracy table')
-    p.add_argument('--cost-iters', type=int, default=60)
     return p.parse_args()
 
 
@@ -98,7 +97,8 @@ def table(task, rows):
 
 def accuracy(args):
     spec = TASKS[args.task]
-    teacher_dir, teacher = train_or_reuse(spec['teacher'], 0, args.work_root)
+    teacher_dir, teacher = train_or_reuse(spec['teacher'], 0, args.work_root,
+                                          threads=args.threads)
     teacher_ckpt = last_checkpoint(teacher_dir)
     rows = dict(teacher={0: teacher})
     for seed in args.seeds:
@@ -111,7 +111,8 @@ def accuracy(args):
             suffix, extra = VARIANTS.get(run, ('', []))
             opts += [o.format(key=spec['loss_key']) for o in extra]
             rows.setdefault(run, {})[seed] = train_or_reuse(
-                config, seed, args.work_root, opts, suffix, args.force)[1]
+                config, seed, args.work_root, opts, suffix, args.force,
+                args.threads)[1]
             table(args.task, rows)
     return table(args.task, rows)
 
@@ -168,16 +169,10 @@ def cost(args):
         if run != 'student':
             extra = [f'model.teacher_ckpt={teacher_ckpt}', *extra]
         work_dir = osp.join(args.work_root, 'cost', f'{args.task}_{run}')
-        results[run] = run_one(config, 0, work_dir, opts + extra)
-    base = results['student']
-    mem_key = 'cuda_mem_mb' if base['cuda_mem_mb'] else 'peak_rss_mb'
-    lines = [f'| training ({n} iters) | s/iter (median) | × student | '
-             f'peak memory ({mem_key}) | × student |', '|---|---|---|---|---|']
-    for run, r in results.items():
-        lines.append(f'| {LABELS[run]} | {r["s_iter"]:.3f} | '
-                     f'{r["s_iter"] / base["s_iter"]:.2f} | '
-                     f'{r[mem_key]:.0f} MB | '
-                     f'{r[mem_key] / base[mem_key]:.2f} |')
+        results[run] = run_one(config, 0, work_dir, opts + extra,
+                               args.threads)
+    lines = [ratio_table(results, 'student', LABELS.get,
+                         f'training ({n} iters)')]
     inf = inference_times(args.task)
     lines.append(f'\nInference (test_step, median of 9 val batches): '
                  f'distiller {inf["distiller"]:.3f} s, student alone '
@@ -190,10 +185,7 @@ def cost(args):
 
 def main():
     args = parse_args()
-    text = cost(args) if args.cost else accuracy(args)
-    if args.out:
-        with open(args.out, 'a') as f:
-            f.write(text + '\n\n')
+    write_out(args.out, cost(args) if args.cost else accuracy(args))
 
 
 if __name__ == '__main__':

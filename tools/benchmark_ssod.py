@@ -1,5 +1,6 @@
-"""The semi-supervised detection table: supervised 10 % | Soft Teacher 10 %
-(mmkd and mmdet 3.3's own) | supervised 100 %, several seeds, one script.
+"""The semi-supervised detection table: supervised at the label budget |
+control | Soft Teacher (mmkd and mmdet 3.3's own) | supervised on all labels,
+several seeds, one script.
 
     python tools/benchmark_ssod.py [--seeds 0 1] [--out work_dirs/ssod.md]
     python tools/benchmark_ssod.py --runs sup full mmkd \
@@ -27,20 +28,26 @@ peak memory.
 import argparse
 import os.path as osp
 import statistics
-import sys
 
 from mmengine.config import Config
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from benchmark_baselines import (last_checkpoint, run_one,  # noqa
-                                 timing_options, train_or_reuse)
+from mmkd.utils.benchmark import (
+    add_run_args,
+    config_name,
+    last_checkpoint,
+    ratio_table,
+    run_one,
+    timing_options,
+    train_or_reuse,
+    write_out,
+)
 
 DEMO = 'configs/demo/'
 
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
+    add_run_args(p, seeds=(0, 1), cost_iters=120)
     p.add_argument('--sup-config',
                    default=DEMO + 'faster_rcnn_r18_demo_coco_10p.py')
     p.add_argument('--full-config',
@@ -56,13 +63,6 @@ def parse_args():
     p.add_argument('--metric', nargs='+', default=['coco/bbox_mAP'],
                    help='one table per metric (Mask R-CNN: coco/bbox_mAP '
                    'coco/segm_mAP)')
-    p.add_argument('--work-root', default='work_dirs/benchmark')
-    p.add_argument('--out', default=None, help='append the tables here')
-    p.add_argument('--cost', action='store_true',
-                   help='time the training steps instead (see above)')
-    p.add_argument('--cost-iters', type=int, default=120)
-    p.add_argument('--force', action='store_true',
-                   help='retrain semi-supervised runs found in --work-root')
     return p.parse_args()
 
 
@@ -72,9 +72,27 @@ def init_key(config):
     return 'model.detector' if 'detector' in model else 'model.student'
 
 
+def max_iters(config):
+    return Config.fromfile(config).train_cfg.max_iters
+
+
+def labels(args):
+    """Row names from the configs: their names and schedules."""
+    sup, semi = max_iters(args.sup_config), max_iters(args.mmkd_config)
+    return dict(
+        sup=f'supervised {config_name(args.sup_config)} ({sup} it)',
+        control=f'control: + {semi} it, w_unsup = 0',
+        mmkd=f'mmkd {config_name(args.mmkd_config)} (+ {semi} it)',
+        mmdet=f'mmdet 3.3 {config_name(args.mmdet_config)} '
+        f'(+ {max_iters(args.mmdet_config)} it)',
+        full=f'supervised {config_name(args.full_config)} '
+        f'({max_iters(args.full_config)} it)')
+
+
 def cost(args):
     n = args.cost_iters
-    sup_dir, _ = train_or_reuse(args.sup_config, 0, args.work_root)
+    sup_dir, _ = train_or_reuse(args.sup_config, 0, args.work_root,
+                                threads=args.threads)
     init = last_checkpoint(sup_dir)
     opts = timing_options(n)
     runs = dict(sup=(args.sup_config, [f'load_from={init}']),
@@ -85,17 +103,10 @@ def cost(args):
             extra = [f'{init_key(config)}.init_cfg.checkpoint={init}']
         results[run] = run_one(config, 0, osp.join(args.work_root, 'cost',
                                                    f'ssod_{run}'),
-                               opts + extra)
-    base = results['mmdet']
-    lines = [f'| training step ({n} iters, alone) | s/iter (median) | '
-             '× mmdet | peak memory (RSS) | × mmdet |',
-             '|---|---|---|---|---|']
-    for run, r in results.items():
-        lines.append(f'| {LABELS[run].split(" (")[0]} | {r["s_iter"]:.3f} | '
-                     f'{r["s_iter"] / base["s_iter"]:.2f} | '
-                     f'{r["peak_rss_mb"]:.0f} MB | '
-                     f'{r["peak_rss_mb"] / base["peak_rss_mb"]:.2f} |')
-    text = '\n'.join(lines)
+                               opts + extra, args.threads)
+    names = labels(args)
+    text = ratio_table(results, 'mmdet', lambda run: names[run].split(' (')[0],
+                       f'training step ({n} iters, alone)')
     print(text, flush=True)
     return text
 
@@ -104,11 +115,12 @@ def accuracy(args):
     rows = {}  # run -> seed -> result
     for seed in args.seeds:
         sup_dir, rows.setdefault('sup', {})[seed] = train_or_reuse(
-            args.sup_config, seed, args.work_root)
+            args.sup_config, seed, args.work_root, threads=args.threads)
         init = last_checkpoint(sup_dir)
         if 'full' in args.runs:
             rows.setdefault('full', {})[seed] = train_or_reuse(
-                args.full_config, seed, args.work_root)[1]
+                args.full_config, seed, args.work_root,
+                threads=args.threads)[1]
         semi = dict(mmkd=(args.mmkd_config, [], ''),
                     mmdet=(args.mmdet_config, [], ''),
                     control=(args.mmkd_config, ['model.unsup_weight=0'],
@@ -118,24 +130,16 @@ def accuracy(args):
                 continue
             opts = [f'{init_key(config)}.init_cfg.checkpoint={init}', *opts]
             rows.setdefault(run, {})[seed] = train_or_reuse(
-                config, seed, args.work_root, opts, suffix, args.force)[1]
-            report(rows, args.metric[0])
-    return '\n\n'.join(report(rows, metric) for metric in args.metric)
+                config, seed, args.work_root, opts, suffix, args.force,
+                args.threads)[1]
+            report(rows, args.metric[0], labels(args))
+    return '\n\n'.join(report(rows, metric, labels(args))
+                       for metric in args.metric)
 
 
 def main():
     args = parse_args()
-    table = cost(args) if args.cost else accuracy(args)
-    if args.out:
-        with open(args.out, 'a') as f:
-            f.write(table + '\n\n')
-
-
-LABELS = dict(sup='supervised 10 % (1000 it)',
-              control='supervised 10 % + 1000 it, w_unsup=0 (EMA teacher)',
-              mmkd='mmkd SoftTeacher 10 % (+1000 it)',
-              mmdet='mmdet 3.3 SoftTeacher 10 % (+1000 it)',
-              full='supervised 100 % (1000 it)')
+    write_out(args.out, cost(args) if args.cost else accuracy(args))
 
 
 def _metric(r, prefix, metric):
@@ -143,7 +147,7 @@ def _metric(r, prefix, metric):
     return m.get(f'{prefix}/{metric}', m.get(metric))
 
 
-def report(rows, metric):
+def report(rows, metric, names):
     lines = [f'{metric}:', '',
              '| run | seeds | teacher | student | per seed '
              '(teacher / student) | s/iter (median) |',
@@ -160,7 +164,7 @@ def report(rows, metric):
                       statistics.median(it))
         per_seed = ', '.join(f'{seed}: {a:.3f} / {b:.3f}'
                              for seed, a, b in zip(res, t, s))
-        lines.append(f'| {LABELS[run]} | {len(res)} | {means[run][0]:.3f} | '
+        lines.append(f'| {names[run]} | {len(res)} | {means[run][0]:.3f} | '
                      f'{means[run][1]:.3f} | {per_seed} | '
                      f'{means[run][2]:.3f} |')
     if 'mmkd' in means and 'mmdet' in means:
@@ -169,9 +173,9 @@ def report(rows, metric):
                      f'student {a[1] / b[1]:.2f}×, s/iter '
                      f'{a[2] / b[2]:.2f}×')
     if 'mmkd' in means and 'sup' in means:
-        lines.append(f'mmkd SoftTeacher step / supervised step (as trained; '
-                     f'--cost times them alone; 4 images '
-                     f'each): {means["mmkd"][2] / means["sup"][2]:.2f}×')
+        lines.append(f'mmkd semi-supervised step / supervised step (as '
+                     f'trained; --cost times them alone): '
+                     f'{means["mmkd"][2] / means["sup"][2]:.2f}×')
     table = '\n'.join(lines)
     print(table, flush=True)
     return table

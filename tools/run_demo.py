@@ -10,6 +10,8 @@ import os.path as osp
 import subprocess
 import sys
 
+from mmkd.utils.benchmark import config_name, last_checkpoint
+
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -17,11 +19,6 @@ def parse_args():
     p.add_argument('--work-root', default='work_dirs/demo')
     p.add_argument('--cfg-options', nargs='+', default=[])
     return p.parse_args()
-
-
-def last_checkpoint(work_dir):
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
 
 
 def test_metrics(work_dir):
@@ -38,7 +35,7 @@ def main():
     tools = osp.dirname(osp.abspath(__file__))
     rows = []
     for config in args.configs:
-        name = osp.splitext(osp.basename(config))[0]
+        name = config_name(config)
         work_dir = osp.join(args.work_root, name)
         opts = ['--cfg-options', *args.cfg_options] if args.cfg_options \
             else []

@@ -1,0 +1,140 @@
+"""What the benchmark tools and ``tools/run_demo.py`` share: training a
+config in a child process with a pinned thread count, reading its scalars,
+reusing finished runs, and the common command-line options.
+
+Pinned threads: a CPU run's numbers depend on how many threads its matrix
+kernels split the work into (reductions add in another order).  MKL and
+OpenMP may lower that count at run time when the machine is busy (their
+*dynamic* mode), so the same command, same seed, gave another mAP when two
+runs shared the 2 cores.  Every child here runs with ``OMP_NUM_THREADS`` =
+``MKL_NUM_THREADS`` = ``--threads`` (default: the machine's cores) and the
+dynamic adjustment off, so a rerun gives the same number whatever else the
+machine does (it only takes longer).
+"""
+import glob
+import json
+import os
+import os.path as osp
+import statistics
+import subprocess
+import sys
+import time
+
+TOOLS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(
+    __file__)))), 'tools')
+_NOT_METRICS = {'time', 'data_time', 'step', 'iter', 'epoch', 'lr', 'memory'}
+
+
+def pinned_thread_env(threads=None) -> dict:
+    """Environment of a child run with a fixed number of compute threads."""
+    n = str(threads or os.cpu_count() or 1)
+    return dict(os.environ, OMP_NUM_THREADS=n, MKL_NUM_THREADS=n,
+                MKL_DYNAMIC='FALSE', OMP_DYNAMIC='FALSE')
+
+
+def add_run_args(parser, seeds=(0, ), cost_iters=None, reuse=True):
+    """Options every benchmark has: seeds, work root, output file, thread
+    count, and ``--force`` when it reuses finished runs (``reuse``), the
+    cost mode's when ``cost_iters`` is given."""
+    parser.add_argument('--seeds', type=int, nargs='+', default=list(seeds))
+    parser.add_argument('--work-root', default='work_dirs/benchmark')
+    parser.add_argument('--out', default=None, help='append the table here')
+    if reuse:
+        parser.add_argument('--force', action='store_true',
+                            help='retrain runs found in --work-root')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='compute threads of every run (default: the '
+                        "machine's cores); fixed, so reruns are exact")
+    if cost_iters is not None:
+        parser.add_argument('--cost', action='store_true',
+                            help='time short runs instead (see above)')
+        parser.add_argument('--cost-iters', type=int, default=cost_iters)
+
+
+def write_out(path, text):
+    if path:
+        with open(path, 'a') as f:
+            f.write(text + '\n\n')
+
+
+def read_scalars(work_dir):
+    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                      'scalars.json')))
+    if not files:
+        raise RuntimeError(f'no scalars.json under {work_dir}')
+    with open(files[-1]) as f:
+        return [json.loads(line) for line in f]
+
+
+def summarise(rows):
+    """Median s/iter (first 10 % skipped), the last validation's metrics and
+    the peak CUDA memory of a run's scalars."""
+    train = [r for r in rows if 'loss' in r and 'time' in r]
+    times = [r['time'] for r in train[len(train) // 10:]]
+    val = [r for r in rows if 'loss' not in r and set(r) - _NOT_METRICS]
+    metrics = {k: v for k, v in (val[-1] if val else {}).items()
+               if k not in _NOT_METRICS}
+    mem = max((r.get('memory', 0) for r in train), default=0)
+    return dict(s_iter=statistics.median(times) if times else float('nan'),
+                metrics=metrics, cuda_mem_mb=mem)
+
+
+def run_one(config, seed, work_dir, cfg_options, threads=None):
+    """``tools/train.py`` in a child process with pinned threads: its
+    summary, peak resident memory (``wait4``) and wall time."""
+    cmd = [sys.executable, osp.join(TOOLS, 'train.py'), config, '--work-dir',
+           work_dir, '--cfg-options', f'randomness.seed={seed}', *cfg_options]
+    env = pinned_thread_env(threads)
+    print(f'+ OMP_NUM_THREADS={env["OMP_NUM_THREADS"]}', ' '.join(cmd),
+          flush=True)
+    t0 = time.time()
+    proc = subprocess.Popen(cmd, env=env)
+    _, status, rusage = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise RuntimeError(f'{config} (seed {seed}) failed: status {status}')
+    out = summarise(read_scalars(work_dir))
+    out['peak_rss_mb'] = rusage.ru_maxrss / 1024
+    out['wall_min'] = (time.time() - t0) / 60
+    return out
+
+
+def timing_options(iters):
+    """``--cfg-options`` of a timing run: ``iters`` iterations, every one
+    logged, no validation, no checkpoint."""
+    return [f'train_cfg.max_iters={iters}', f'train_cfg.val_begin={iters + 1}',
+            'default_hooks.checkpoint.interval=100000',
+            'default_hooks.logger.interval=1']
+
+
+def config_name(config):
+    return osp.splitext(osp.basename(config))[0]
+
+
+def last_checkpoint(work_dir):
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+def train_or_reuse(config, seed, work_root, options=(), suffix='',
+                   force=False, threads=None):
+    """Train one run, or reuse it when its work dir holds a finished run."""
+    work_dir = osp.join(work_root, f'{config_name(config)}{suffix}_seed{seed}')
+    if not force and osp.exists(osp.join(work_dir, 'last_checkpoint')):
+        print(f'reusing {work_dir}', flush=True)
+        return work_dir, summarise(read_scalars(work_dir))
+    return work_dir, run_one(config, seed, work_dir, list(options), threads)
+
+
+def ratio_table(results, base, label, first_column):
+    """A markdown cost table: s/iter and peak memory of each run and their
+    ratios to run ``base``; ``label(run)`` names the rows."""
+    ref = results[base]
+    mem = 'cuda_mem_mb' if ref['cuda_mem_mb'] else 'peak_rss_mb'
+    unit = 'CUDA' if mem == 'cuda_mem_mb' else 'RSS'
+    lines = [f'| {first_column} | s/iter (median) | × {base} | peak memory '
+             f'({unit}) | × {base} |', '|---|---|---|---|---|']
+    for run, r in results.items():
+        lines.append(f'| {label(run)} | {r["s_iter"]:.3f} | '
+                     f'{r["s_iter"] / ref["s_iter"]:.2f} | {r[mem]:.0f} MB | '
+                     f'{r[mem] / ref[mem]:.2f} |')
+    return '\n'.join(lines)
