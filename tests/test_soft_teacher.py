@@ -242,3 +242,23 @@ def test_batched_jitter_uncertainty_per_image():
     assert unc[0].item() == 0
     model.jitter_scale = 0.06
     assert model.regression_uncertainty(x, insts, samples)[0].item() > 0
+
+
+def test_load_from_a_plain_detector_checkpoint_fills_student_and_teacher(
+        tmp_path):
+    """A supervised mmdet checkpoint (keys without ``student.``) as
+    ``load_from``: both members get its weights, not random ones."""
+    from mmengine.runner.checkpoint import load_checkpoint, save_checkpoint
+
+    from mmkd.registry import MODELS
+    model = _model()
+    cfg = load_config('configs/demo/faster_rcnn_r18_demo_coco_10p.py')
+    torch.manual_seed(5)
+    detector = MODELS.build(cfg.model)
+    detector.init_weights()
+    path = str(tmp_path / 'supervised.pth')
+    save_checkpoint(dict(state_dict=detector.state_dict()), path)
+    load_checkpoint(model, path, strict=True)
+    for member in (model.student, model.teacher):
+        for key, value in detector.state_dict().items():
+            assert torch.equal(member.state_dict()[key], value), key
