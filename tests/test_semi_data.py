@@ -148,10 +148,10 @@ def test_true_positives_need_class_iou_and_one_match_per_box():
                                 iou_thr=0.3) == 2
 
 
-def test_stats_hook_reports_precision_and_recall(tmp_path):
+def test_box_statistics_report_precision_and_recall(tmp_path):
     import json
 
-    from mmkd.engine.hooks import PseudoLabelStatsHook
+    from mmkd.detection.pseudo_label_quality import BoxPseudoLabelStatistics
     gt = dict(images=[dict(id=1), dict(id=2)],
               categories=[dict(id=7, name='cat'), dict(id=9, name='dog')],
               annotations=[
@@ -160,10 +160,7 @@ def test_stats_hook_reports_precision_and_recall(tmp_path):
                   dict(image_id=2, category_id=9, bbox=[5, 5, 10, 10])])
     path = tmp_path / 'gt.json'
     path.write_text(json.dumps(gt))
-    hook = PseudoLabelStatsHook(gt_ann_file=str(path))
-    from mmkd.detection.pseudo_label_quality import HiddenGroundTruth
-    hook.classes = ('cat', 'dog')
-    hook.gt = HiddenGroundTruth(str(path), hook.classes)
+    statistics = BoxPseudoLabelStatistics(('cat', 'dog'), str(path))
     records = [
         dict(img_id=1, bboxes=torch.tensor([[0., 0., 10., 10.],
                                             [50., 50., 60., 60.]]),
@@ -171,7 +168,7 @@ def test_stats_hook_reports_precision_and_recall(tmp_path):
         dict(img_id=2, bboxes=torch.zeros(0, 4),
              labels=torch.zeros(0, dtype=torch.long),
              scores=torch.zeros(0))]
-    out = hook.summarise(records)
+    out = statistics.summarise(records)
     assert out['precision'] == pytest.approx(1 / 2)
     assert out['recall'] == pytest.approx(1 / 3)
     assert out['boxes_per_img'] == 1.0
