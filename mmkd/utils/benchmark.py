@@ -3,13 +3,15 @@ config in a child process with a pinned thread count, reading its scalars,
 reusing finished runs, and the common command-line options.
 
 Pinned threads: a CPU run's numbers depend on how many threads its matrix
-kernels split the work into (reductions add in another order).  MKL and
-OpenMP may lower that count at run time when the machine is busy (their
-*dynamic* mode), so the same command, same seed, gave another mAP when two
-runs shared the 2 cores.  Every child here runs with ``OMP_NUM_THREADS`` =
-``MKL_NUM_THREADS`` = ``--threads`` (default: the machine's cores) and the
-dynamic adjustment off, so a rerun gives the same number whatever else the
-machine does (it only takes longer).
+kernels split the work into (reductions add in another order): the demo
+Faster R-CNN's loss with 1 and with 2 threads parts at iteration 10 and the
+runs end apart (measured), while a busy machine with the count fixed changes
+nothing.  Earlier table runs made two at a time with ``OMP_NUM_THREADS=1``
+therefore did not come back on a fresh clone, which runs with the machine's
+2 threads.  Every child here runs with ``OMP_NUM_THREADS`` =
+``MKL_NUM_THREADS`` = ``--threads`` (default 2, the reference machine's
+cores, whatever the environment says) and MKL's / OpenMP's dynamic
+adjustment off, so a rerun of a table command gives its numbers.
 """
 import glob
 import json
@@ -25,9 +27,12 @@ TOOLS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(
 _NOT_METRICS = {'time', 'data_time', 'step', 'iter', 'epoch', 'lr', 'memory'}
 
 
+DEFAULT_THREADS = 2
+
+
 def pinned_thread_env(threads=None) -> dict:
     """Environment of a child run with a fixed number of compute threads."""
-    n = str(threads or os.cpu_count() or 1)
+    n = str(threads or DEFAULT_THREADS)
     return dict(os.environ, OMP_NUM_THREADS=n, MKL_NUM_THREADS=n,
                 MKL_DYNAMIC='FALSE', OMP_DYNAMIC='FALSE')
 
@@ -43,8 +48,8 @@ def add_run_args(parser, seeds=(0, ), cost_iters=None, reuse=True):
         parser.add_argument('--force', action='store_true',
                             help='retrain runs found in --work-root')
     parser.add_argument('--threads', type=int, default=None,
-                        help='compute threads of every run (default: the '
-                        "machine's cores); fixed, so reruns are exact")
+                        help='compute threads of every run (default '
+                        f'{DEFAULT_THREADS}); fixed, so reruns are exact')
     if cost_iters is not None:
         parser.add_argument('--cost', action='store_true',
                             help='time short runs instead (see above)')
