@@ -2,8 +2,6 @@
 2017, as adapted to detection by Unbiased Teacher / Soft Teacher): the EMA
 teacher's confident boxes on the weak view supervise the student on the
 strong view."""
-import copy
-
 import torch
 
 from mmkd.registry import MODELS
@@ -30,12 +28,8 @@ class MeanTeacherDetector(TeacherStudentDetector):
 
     def pseudo_label(self, inputs, data_samples):
         results = self.teacher.predict(inputs, data_samples, rescale=False)
-        targets = []
-        for sample, result in zip(data_samples, results):
-            target = copy.copy(sample)
-            target.gt_instances = self.pseudo_labeller(result.pred_instances)
-            targets.append(target)
-        return targets, {}
+        kept = [self.pseudo_labeller(r.pred_instances) for r in results]
+        return self.as_targets(data_samples, kept), {}
 
     def unsup_loss(self, inputs, samples, info):
         n = sum(len(s.gt_instances) for s in samples)

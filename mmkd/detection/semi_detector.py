@@ -41,6 +41,17 @@ class TeacherStudentDetector(TeacherStudentModel):
         self.record_score_thr = record_score_thr
         self._statistics = None
 
+    @staticmethod
+    def as_targets(data_samples, instances) -> List:
+        """Teacher-view targets: a copy of each sample holding its pseudo
+        instances as ``gt_instances``."""
+        targets = []
+        for sample, inst in zip(data_samples, instances):
+            target = copy.copy(sample)
+            target.gt_instances = inst
+            targets.append(target)
+        return targets
+
     def to_student_view(self, targets, inputs, data_samples):
         out = []
         for target, sample in zip(targets, data_samples):

@@ -108,14 +108,10 @@ class SoftTeacher(TeacherStudentDetector):
         results = teacher.roi_head.predict(x, proposals, data_samples,
                                            rescale=False)
         kept = [self.pseudo_labeller(r) for r in results]
-        targets = []
-        for inst, unc, sample in zip(kept, self.regression_uncertainty(
-                x, kept, data_samples), data_samples):
+        for inst, unc in zip(kept, self.regression_uncertainty(
+                x, kept, data_samples)):
             inst.reg_unc = unc
-            target = copy.copy(sample)
-            target.gt_instances = inst
-            targets.append(target)
-        return targets, dict(teacher_feats=x)
+        return self.as_targets(data_samples, kept), dict(teacher_feats=x)
 
     def regression_uncertainty(self, x, instances, samples) -> List[Tensor]:
         """Per pseudo box: spread of the teacher's refinements of
