@@ -44,7 +44,7 @@ class MMKDRegistry(Registry):
 
 _LOCATIONS = [
     'mmkd.datasets', 'mmkd.detection', 'mmkd.distillation', 'mmkd.engine',
-    'mmkd.teacher_student', 'mmkd.volumetric'
+    'mmkd.segmentation', 'mmkd.teacher_student', 'mmkd.volumetric'
 ]
 
 

@@ -1,0 +1,169 @@
+"""Semi-supervised semantic segmentation on the teacher–student core: an
+mmseg ``EncoderDecoder`` student, its EMA teacher, per-pixel pseudo-labels
+(mmseg ``SegDataSample`` s) and CutMix in the student's view."""
+import copy
+from collections import defaultdict
+from typing import Dict, List
+
+import torch
+import torch.nn.functional as F
+from mmengine.structures import PixelData
+
+from mmkd.registry import MODELS
+from mmkd.teacher_student.model import TeacherStudentModel
+from mmkd.teacher_student.views import cut_mix, view_to_view, warp_maps
+
+
+def weighted_pixel_ce(logits, labels, weights, ignore_index=255):
+    """``Σ w·CE / #(labels ≠ ignore)``: per-pixel cross-entropy of the
+    pseudo-labels, each pixel weighted by its pseudo-label weight, averaged
+    over the pixels that are not ignored (0, never NaN, when all are)."""
+    valid = labels != ignore_index
+    ce = F.cross_entropy(logits, labels.masked_fill(~valid, 0),
+                         reduction='none')
+    return (ce * weights * valid).sum() / valid.sum().clamp(min=1)
+
+
+@MODELS.register_module()
+class SemiSegmentor(TeacherStudentModel):
+    """Mean teacher for semantic segmentation (Tarvainen & Valpola, 2017;
+    with CutMix between unlabelled images in the student's view, French et
+    al., 2020, as UniMatch and U2PL).
+
+    Teacher, on the weak view: softmax probabilities ``P`` at the input
+    size; the pseudo-labeller turns them into a label map with
+    ``ignore_index`` where the teacher is not confident (default
+    ``FixedThreshold(0.95)``) and, if it gives them, per-pixel weights
+    (default 1).  Targets are ``SegDataSample`` s of the teacher's view:
+    ``gt_sem_seg`` (pseudo-labels), ``pseudo_weight`` and ``pseudo_score``
+    (the top probability).  Student, on the strong view: the targets moved
+    into its view (through the recorded homographies when the views carry
+    them; identical geometry otherwise, the usual weak/strong pair), then
+    images, labels and weights mixed by one CutMix draw (probability
+    ``cutmix_prob``); loss ``Σ w·CE / #valid`` of the decode head's logits.
+
+    Args:
+        student: an mmseg segmentor config (``EncoderDecoder``).
+        cutmix_prob: probability that a batch is mixed (0: never).
+        ignore_index: the label of ignored pixels (255).
+        Others: :class:`~mmkd.teacher_student.TeacherStudentModel`.
+
+    Pseudo-label statistics (``PseudoLabelStatsHook``): per class, the
+    share of pixels labelled and not ignored (coverage) and, when the
+    unlabelled images come with their hidden ground truth (the weak view's
+    ``gt_sem_seg``, never used by a loss), the pseudo-labels' pixel
+    accuracy.
+    """
+
+    def __init__(self, *args, cutmix_prob=1.0, ignore_index=255, **kwargs):
+        kwargs.setdefault('pseudo_labeller',
+                          dict(type='mmkd.FixedThreshold', score_thr=0.95))
+        super().__init__(*args, **kwargs)
+        self.cutmix_prob = cutmix_prob
+        self.ignore_index = ignore_index
+        self.classes = ()
+
+    # -- teacher ------------------------------------------------------------
+    def pseudo_label(self, inputs, data_samples):
+        metas = [s.metainfo for s in data_samples]
+        probs = self.teacher.encode_decode(inputs, metas).softmax(1)
+        targets = []
+        for sample, prob in zip(data_samples, probs):
+            out = self.pseudo_labeller(prob)
+            label, weight = out if isinstance(out, tuple) else (
+                out, torch.ones_like(prob[0]))
+            target = copy.copy(sample)
+            if 'gt_sem_seg' in sample:  # hidden ground truth: statistics only
+                target.hidden_sem_seg = sample.gt_sem_seg
+            target.gt_sem_seg = PixelData(data=label[None])
+            target.pseudo_weight = PixelData(data=weight[None])
+            target.pseudo_score = PixelData(data=prob.max(0)[0][None])
+            targets.append(target)
+        return targets, {}
+
+    # -- teacher view -> student view -------------------------------------
+    def to_student_view(self, targets, inputs, data_samples):
+        labels, weights = [], []
+        for target, sample in zip(targets, data_samples):
+            label = target.gt_sem_seg.data[0]
+            weight = target.pseudo_weight.data[0]
+            if 'homography_matrix' in target and \
+                    'homography_matrix' in sample:
+                matrix = view_to_view(target.homography_matrix,
+                                      sample.homography_matrix)
+                shape = inputs.shape[-2:]
+                label = warp_maps(label, matrix, shape, self.ignore_index)
+                weight = warp_maps(weight, matrix, shape, 0.0)
+            labels.append(label)
+            weights.append(weight)
+        labels, weights = torch.stack(labels), torch.stack(weights)
+        if self.cutmix_prob > 0 and torch.rand(1).item() < self.cutmix_prob:
+            inputs, labels, weights = cut_mix(inputs, labels, weights)
+        out = []
+        for sample, label, weight in zip(data_samples, labels, weights):
+            sample = copy.copy(sample)
+            sample.gt_sem_seg = PixelData(data=label[None])
+            sample.pseudo_weight = PixelData(data=weight[None])
+            out.append(sample)
+        return inputs, out
+
+    # -- student ------------------------------------------------------------
+    def unsup_loss(self, inputs, targets, info) -> Dict:
+        student = self.student
+        logits = student.decode_head(student.extract_feat(inputs))
+        logits = F.interpolate(logits, inputs.shape[-2:], mode='bilinear',
+                               align_corners=student.align_corners)
+        labels = torch.stack([t.gt_sem_seg.data[0] for t in targets])
+        weights = torch.stack([t.pseudo_weight.data[0] for t in targets])
+        valid = (labels != self.ignore_index).float().mean()
+        return dict(loss_seg=weighted_pixel_ce(logits, labels, weights,
+                                               self.ignore_index),
+                    pseudo_coverage=valid.detach())
+
+    # -- statistics ---------------------------------------------------------
+    def pseudo_label_records_of(self, targets) -> List[Dict]:
+        """Per image, per class: pixels labelled, and of those, pixels equal
+        to the hidden ground truth (when known)."""
+        records = []
+        for target in targets:
+            label = target.gt_sem_seg.data[0]
+            hidden = target.get('hidden_sem_seg')
+            record = dict(pixels=label.numel(),
+                          labelled=torch.bincount(
+                              label[label != self.ignore_index].flatten(),
+                              minlength=len(self.classes)).cpu())
+            if hidden is not None:
+                gt = hidden.data[0].to(label.device)
+                known = (label != self.ignore_index) & \
+                    (gt != self.ignore_index)
+                record['checked'] = torch.bincount(
+                    label[known], minlength=len(self.classes)).cpu()
+                record['correct'] = torch.bincount(
+                    label[known & (label == gt)],
+                    minlength=len(self.classes)).cpu()
+            records.append(record)
+        return records
+
+    def setup_pseudo_label_statistics(self, classes, gt_ann_file=None):
+        self.classes = tuple(classes)
+
+    def summarise_pseudo_labels(self, records) -> Dict[str, float]:
+        sums = defaultdict(int)
+        for r in records:
+            for key, value in r.items():
+                sums[key] = sums[key] + value
+        if not records:
+            return {}
+        pixels = max(int(sums['pixels']), 1)
+        out = dict(coverage=float(sums['labelled'].sum()) / pixels)
+        for c, name in enumerate(self.classes):
+            out[f'{name}_coverage'] = float(sums['labelled'][c]) / pixels
+        if 'checked' in sums:
+            checked = sums['checked']
+            out['accuracy'] = float(sums['correct'].sum()) / max(
+                int(checked.sum()), 1)
+            for c, name in enumerate(self.classes):
+                if checked[c] > 0:
+                    out[f'{name}_accuracy'] = float(
+                        sums['correct'][c]) / float(checked[c])
+        return out
