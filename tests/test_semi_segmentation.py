@@ -144,3 +144,19 @@ def test_mean_teacher_demo_config_trains_and_evaluates_members(tmp_path,
     assert 'unsup_loss_seg' in last and 'pseudo/accuracy' in last
     assert float(last.split('pseudo/coverage: ')[1].split()[0]) > 0
     assert 'teacher/mIoU' in out and 'student/mIoU' in out
+
+
+def test_load_from_a_plain_mmseg_checkpoint_fills_student_and_teacher(
+        tmp_path):
+    from mmengine.runner.checkpoint import load_checkpoint, save_checkpoint
+
+    from mmkd.registry import MODELS
+    model = _model()
+    torch.manual_seed(7)
+    plain = MODELS.build(load_config(CONFIG).model.student)
+    path = str(tmp_path / 'supervised.pth')
+    save_checkpoint(dict(state_dict=plain.state_dict()), path)
+    load_checkpoint(model, path, strict=True)
+    for member in (model.student, model.teacher):
+        for key, value in plain.state_dict().items():
+            assert torch.equal(member.state_dict()[key], value), key
