@@ -17,6 +17,8 @@ import os
 import pstats
 import sys
 
+from mmengine.config import DictAction
+
 # (label, file suffix, function name)
 PARTS = [
     ('whole training step', 'base_model.py', 'train_step'),
@@ -52,7 +54,8 @@ def parse_args():
     p.add_argument('--skip', type=int, default=5,
                    help='warm-up iterations left out of the profile')
     p.add_argument('--work-dir', default='work_dirs/profile')
-    p.add_argument('--cfg-options', nargs='+', default=[])
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   default={})
     return p.parse_args()
 
 
@@ -75,11 +78,7 @@ def main():
         train_cfg=dict(max_iters=args.iters, val_begin=args.iters + 1),
         default_hooks=dict(checkpoint=dict(interval=10**6),
                            logger=dict(interval=10**6))))
-    if args.cfg_options:
-        from mmengine.config import DictAction
-        opts = {}
-        DictAction()(None, opts, args.cfg_options)
-        cfg.merge_from_dict(opts)
+    cfg.merge_from_dict(args.cfg_options)
     profiler = cProfile.Profile()
 
     class ProfileHook(Hook):
