@@ -82,7 +82,7 @@ def predicting_with(model, name):
     """Inside the block ``model`` (a teacher-student model, possibly wrapped)
     predicts with member or ensemble ``name``."""
     model = model.module if is_model_wrapper(model) else model
-    model._check_predictor(name)
+    model.check_predictor(name)
     saved, model.predict_on = model.predict_on, name
     try:
         yield

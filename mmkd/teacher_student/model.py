@@ -125,7 +125,7 @@ class TeacherStudentModel(BaseModel):
             t: s['ema_of'] for t, s in teachers.items() if s.get('ema_of')}
         if predict_on is None:  # the first teacher, else the first student
             predict_on = (self.teacher_names or self.student_names)[0]
-        self._check_predictor(predict_on)
+        self.check_predictor(predict_on)
         self.predict_on = predict_on
         self.pseudo_labeller = TASK_UTILS.build(pseudo_labeller) \
             if pseudo_labeller is not None else None
@@ -141,7 +141,8 @@ class TeacherStudentModel(BaseModel):
     def member_names(self) -> Tuple[str, ...]:
         return self.student_names + self.teacher_names
 
-    def _check_predictor(self, name):
+    def check_predictor(self, name):
+        """Raise unless ``name`` is a member or an ensemble."""
         if name not in self.member_names + tuple(self.ensembles):
             raise ValueError(
                 f'predict_on={name!r} is not a member or ensemble of '
