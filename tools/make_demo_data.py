@@ -207,10 +207,19 @@ _CLASS_RGB = np.array(
      [230, 0, 0], [32, 11, 119]], np.float32)
 
 
-def make_street_scene(rng, h, w):
-    """A street-like scene: label map (train ids, 255 ignore) and image."""
+def make_street_scene(rng, h, w, style='plain'):
+    """A street-like scene: label map (train ids, 255 ignore) and image.
+
+    ``style='plain'``: every class keeps nearly one colour in every image.
+    ``'varied'``: the layout as in 'plain' with the camera height (horizon)
+    varying more, and an appearance drawn per image -- each class's colour
+    far from its usual one, a texture per class (flat, blotches or stripes),
+    a colour tint and fog that grows with distance -- so that the class must
+    be read from shape and context and more labelled images teach more.
+    """
+    varied = style == 'varied'
     lab = np.full((h, w), 10, np.uint8)  # sky
-    horizon = int(h * rng.uniform(0.35, 0.5))
+    horizon = int(h * rng.uniform(*((0.25, 0.6) if varied else (0.35, 0.5))))
     # buildings / walls / vegetation along the horizon
     x = 0
     while x < w:
@@ -295,13 +304,40 @@ def make_street_scene(rng, h, w):
     img[lane] = 230
     veg = smooth_noise(rng, h, w, 4)[..., 0]
     img[lab == 8] *= (0.6 + 0.8 * veg[lab == 8])[..., None]
+    if varied:
+        img = vary_appearance(rng, img, lab, depth, horizon, yy, xx)
     img[lab == 255] = 30  # hood
     img *= (0.8 + 0.4 * smooth_noise(rng, h, w, 32))  # shadows
     img += rng.normal(0, 8, img.shape)
     return np.clip(img, 0, 255).astype(np.uint8)[..., ::-1], lab
 
 
-def make_cityscapes(out, rng, n_train, n_val, h, w):
+def vary_appearance(rng, img, lab, depth, horizon, yy, xx):
+    """The 'varied' style's per-image appearance (see make_street_scene)."""
+    h, w = lab.shape
+    shift = rng.normal(0, 55, size=(19, 3))  # each class's colour moves
+    out = img.copy()
+    for c in np.unique(lab[lab != 255]):
+        m = lab == c
+        kind = rng.integers(0, 3)
+        if kind == 1:  # blotches
+            pattern = smooth_noise(rng, h, w, int(rng.integers(3, 12)))[..., 0]
+        elif kind == 2:  # stripes at a random angle and period
+            a, period = rng.uniform(0, np.pi), rng.uniform(3, 12)
+            pattern = 0.5 + 0.5 * np.sin(
+                (xx * np.cos(a) + yy * np.sin(a)) * 2 * np.pi / period)
+        else:
+            pattern = np.full((h, w), 0.5, np.float32)
+        amp = rng.uniform(0.1, 0.6)
+        out[m] = (out[m] + shift[c]) * (1 + amp * (pattern[m] - 0.5))[:, None]
+    out *= rng.uniform(0.75, 1.25, size=3)  # colour tint
+    # fog: far (at and above the horizon) towards a grey
+    far = np.where(yy < horizon, 1.0, 1.0 - depth)[..., None]
+    fog = rng.uniform(0.0, 0.6) * far
+    return out * (1 - fog) + fog * rng.uniform(120, 220)
+
+
+def make_cityscapes(out, rng, n_train, n_val, h, w, style='plain'):
     root = osp.join(out, 'cityscapes_demo')
     names = {}
     for split, n, cities in (('train', n_train, ('aachen', 'bochum')),
@@ -311,7 +347,7 @@ def make_cityscapes(out, rng, n_train, n_val, h, w):
         for i in track_iter_progress(list(range(n))):
             city = cities[i % len(cities)]
             stem = f'{city}_{i // len(cities):06d}_000019'
-            img, lab = make_street_scene(rng, h, w)
+            img, lab = make_street_scene(rng, h, w, style)
             for sub, suffix, arr in (('leftImg8bit', '_leftImg8bit.png', img),
                                      ('gtFine', '_gtFine_labelTrainIds.png',
                                       lab)):
@@ -444,6 +480,10 @@ def parse_args():
     p.add_argument('--city-val', type=int, default=64)
     p.add_argument('--city-size', type=int, nargs=2, default=[128, 256],
                    metavar=('H', 'W'))
+    p.add_argument('--city-style', choices=['plain', 'varied'],
+                   default='plain',
+                   help="street-scene appearance (see make_street_scene; "
+                   "'varied' is the label-hungry candidate, under test)")
     p.add_argument('--cbct-train', type=int, default=16)
     p.add_argument('--cbct-val', type=int, default=4)
     p.add_argument('--cbct-labeled', type=int, default=4)
@@ -464,7 +504,8 @@ def main():
                   args.coco_val, args.coco_size, [1, 5, 10], 1)
     if 'cityscapes' in args.only:
         make_cityscapes(args.out, np.random.default_rng(seeds[1]),
-                        args.city_train, args.city_val, *args.city_size)
+                        args.city_train, args.city_val, *args.city_size,
+                        args.city_style)
     if 'cbct' in args.only:
         make_cbct(args.out, np.random.default_rng(seeds[2]), args.cbct_train,
                   args.cbct_val, args.cbct_labeled, tuple(args.cbct_shape),
