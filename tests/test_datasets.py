@@ -7,7 +7,7 @@ from mmengine.registry import init_default_scope
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
-from conftest import load_config, point_det_config_at
+from conftest import ROOT, load_config, point_det_config_at
 
 
 def test_demo_coco_is_valid_coco(demo_root):
@@ -125,3 +125,24 @@ def test_cbct_loader_reads_spacing_and_crops(demo_root):
     assert float(sample['inputs'].max()) <= 1.0
     assert set(np.unique(sample['data_samples'].gt_seg_map.numpy())) <= {0, 1}
     assert sample['data_samples'].spacing == pytest.approx((0.4, 0.4, 0.6))
+
+
+def test_varied_street_scenes_change_class_appearance_between_images():
+    """'varied': a class's colour changes from image to image far more than
+    in 'plain' (what makes more labelled images worth more); the labels are
+    drawn the same way."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'make_demo_data', osp.join(ROOT, 'tools', 'make_demo_data.py'))
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    spread = {}
+    for style in ('plain', 'varied'):
+        rng = np.random.default_rng(0)
+        road = []
+        for _ in range(12):
+            img, lab = gen.make_street_scene(rng, 64, 128, style)
+            assert lab.shape == (64, 128) and (lab == 0).any()
+            road.append(img[lab == 0].mean(0))
+        spread[style] = np.std(road, axis=0).mean()
+    assert spread['varied'] > 2 * spread['plain'], spread
