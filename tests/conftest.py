@@ -60,3 +60,18 @@ def run_tool(*args, env=None, timeout=900):
     full_env = dict(os.environ, **(env or {}))
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def assert_plain_checkpoint_fills_members(model, plain, tmp_path):
+    """Save ``plain`` (a model without teacher-student keys), load it into
+    the teacher-student ``model`` as ``load_from`` does (strict), and check
+    that every member now holds its weights."""
+    import torch
+    from mmengine.runner.checkpoint import load_checkpoint, save_checkpoint
+    path = str(tmp_path / 'plain.pth')
+    save_checkpoint(dict(state_dict=plain.state_dict()), path)
+    load_checkpoint(model, path, strict=True)
+    for name in model.member_names:
+        member = getattr(model, name).state_dict()
+        for key, value in plain.state_dict().items():
+            assert torch.equal(member[key], value), (name, key)

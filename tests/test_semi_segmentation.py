@@ -5,13 +5,18 @@ demo config through tools/train.py."""
 import math
 import os.path as osp
 
+import numpy as np
 import pytest
 import torch
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
-from conftest import load_config, run_tool
+from conftest import (
+    assert_plain_checkpoint_fills_members,
+    load_config,
+    run_tool,
+)
 from mmkd.segmentation import weighted_pixel_ce
 
 CONFIG = 'configs/demo/mean_teacher_deeplabv3_mbv2_demo_cityscapes_1-8.py'
@@ -92,6 +97,30 @@ def test_cutmix_moves_images_labels_and_weights_together():
         assert (label != i).any()  # something was pasted
 
 
+def test_pseudo_labels_follow_recorded_homographies_into_the_student_view():
+    """Views with their own geometry (``homography_matrix``): labels and
+    weights are resampled, pixels from outside the teacher view ignored."""
+    model = _model(cutmix_prob=0.0)
+    size = 8
+    label = torch.zeros(size, size, dtype=torch.long)
+    label[:, :2] = 3
+    t = SegDataSample(metainfo=dict(homography_matrix=np.eye(3)))
+    t.gt_sem_seg = PixelData(data=label[None])
+    t.pseudo_weight = PixelData(data=(label.float() / 3)[None])
+    s = _samples(1, size)[0]
+    # the student's view: the original flipped, then shifted 2 px left
+    # (x_s = 6 - x): student column i shows original column 5 - i
+    s.set_metainfo(dict(homography_matrix=np.array(
+        [[-1., 0, size - 2], [0, 1, 0], [0, 0, 1]])))
+    _, out = model.to_student_view([t], torch.zeros(1, 3, size, size), [s])
+    moved = out[0].gt_sem_seg.data[0]
+    assert (moved[:, 6:] == 255).all()  # from outside the teacher's view
+    assert (moved[:, 4:6] == 3).all() and (moved[:, :4] == 0).all()
+    weight = out[0].pseudo_weight.data[0]
+    assert (weight[:, 4:6] == 1).all() and (weight[:, :4] == 0).all()
+    assert (weight[:, 6:] == 0).all()
+
+
 def test_the_hidden_ground_truth_reaches_statistics_not_the_loss():
     model = _model(cutmix_prob=0.0, pseudo_labeller=dict(
         type='mmkd.FixedThreshold', score_thr=0.0))
@@ -148,15 +177,8 @@ def test_mean_teacher_demo_config_trains_and_evaluates_members(tmp_path,
 
 def test_load_from_a_plain_mmseg_checkpoint_fills_student_and_teacher(
         tmp_path):
-    from mmengine.runner.checkpoint import load_checkpoint, save_checkpoint
-
     from mmkd.registry import MODELS
     model = _model()
     torch.manual_seed(7)
     plain = MODELS.build(load_config(CONFIG).model.student)
-    path = str(tmp_path / 'supervised.pth')
-    save_checkpoint(dict(state_dict=plain.state_dict()), path)
-    load_checkpoint(model, path, strict=True)
-    for member in (model.student, model.teacher):
-        for key, value in plain.state_dict().items():
-            assert torch.equal(member.state_dict()[key], value), key
+    assert_plain_checkpoint_fills_members(model, plain, tmp_path)

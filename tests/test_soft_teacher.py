@@ -10,7 +10,7 @@ from mmdet.structures import DetDataSample
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
-from conftest import load_config
+from conftest import assert_plain_checkpoint_fills_members, load_config
 from mmkd.detection import (
     jitter_boxes,
     jitter_uncertainty,
@@ -248,17 +248,10 @@ def test_load_from_a_plain_detector_checkpoint_fills_student_and_teacher(
         tmp_path):
     """A supervised mmdet checkpoint (keys without ``student.``) as
     ``load_from``: both members get its weights, not random ones."""
-    from mmengine.runner.checkpoint import load_checkpoint, save_checkpoint
-
     from mmkd.registry import MODELS
     model = _model()
     cfg = load_config('configs/demo/faster_rcnn_r18_demo_coco_10p.py')
     torch.manual_seed(5)
     detector = MODELS.build(cfg.model)
     detector.init_weights()
-    path = str(tmp_path / 'supervised.pth')
-    save_checkpoint(dict(state_dict=detector.state_dict()), path)
-    load_checkpoint(model, path, strict=True)
-    for member in (model.student, model.teacher):
-        for key, value in detector.state_dict().items():
-            assert torch.equal(member.state_dict()[key], value), key
+    assert_plain_checkpoint_fills_members(model, detector, tmp_path)

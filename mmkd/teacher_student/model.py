@@ -90,7 +90,7 @@ class TeacherStudentModel(BaseModel):
 
     Pseudo-label statistics: when ``record_pseudo_labels`` is set (by
     :class:`~mmkd.engine.hooks.PseudoLabelStatsHook`), every step appends
-    :meth:`pseudo_label_records` of its targets to ``pseudo_label_records``,
+    :meth:`pseudo_label_records_of` its targets to ``pseudo_label_records``,
     and the hook asks :meth:`summarise_pseudo_labels` for scalars.
     """
 
