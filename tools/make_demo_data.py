@@ -107,14 +107,27 @@ def _shape_mask(rng, cls, h, w, cx, cy, size):
     return mask.astype(bool)
 
 
-def make_coco_image(rng, size=160):
+# Object layout of the demo COCO styles: size range (px at 160), objects per
+# image, clutter items, and the largest share of an object's area that later
+# objects may cover.
+COCO_STYLES = dict(
+    cluttered=dict(sizes=(14, 70), objects=(1, 7), clutter=(1, 5),
+                   max_cover=1.0),
+    clean=dict(sizes=(22, 64), objects=(1, 5), clutter=(0, 3),
+               max_cover=0.25),
+)
+
+
+def make_coco_image(rng, size=160, style='cluttered'):
     """One image and its instance list (visible masks after occlusion)."""
+    layout = COCO_STYLES[style]
     from pycocotools import mask as mask_utils
     h = w = size
     img = textured_background(rng, h, w)
     # clutter, unannotated: thin lines and small jagged blobs (shaped unlike
     # any class, so clutter is not unlabelled positives)
-    for _ in range(rng.integers(1, 6)):
+    for _ in range(rng.integers(layout['clutter'][0],
+                                layout['clutter'][1] + 1)):
         colour = rng.uniform(0, 255, 3).tolist()
         if rng.random() < 0.5:
             p1, p2 = rng.integers(0, size, 2), rng.integers(0, size, 2)
@@ -127,16 +140,21 @@ def make_coco_image(rng, size=160):
             rad = rng.uniform(2, 7) * rng.uniform(0.4, 1.0, k)
             pts = c + np.stack([np.cos(ang), np.sin(ang)], 1) * rad[:, None]
             cv2.fillPoly(img, [np.round(pts).astype(np.int32)], colour)
-    n = int(rng.integers(1, 8))
+    n = int(rng.integers(layout['objects'][0], layout['objects'][1] + 1))
+    lo, hi = layout['sizes']
     ids = np.zeros((h, w), np.int32)
     objs = []
     for k in range(1, n + 1):
         cls = int(rng.integers(len(COCO_CLASSES)))
-        obj_size = float(np.exp(rng.uniform(np.log(14), np.log(70))))
+        obj_size = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
         cx, cy = rng.uniform(0, w), rng.uniform(0, h)
         m = _shape_mask(rng, COCO_CLASSES[cls], h, w, cx, cy, obj_size)
         if m.sum() < 30:
             continue
+        if layout['max_cover'] < 1 and any(
+                (ids == j).sum() - (ids[m] == j).sum()
+                < (1 - layout['max_cover']) * a for j, _, a in objs):
+            continue  # would hide too much of an earlier object
         colour = rng.uniform(0, 255, 3)
         fill = fill_pattern(rng, h, w, colour)
         img[m] = fill[m]
@@ -155,11 +173,12 @@ def make_coco_image(rng, size=160):
         rle['counts'] = rle['counts'].decode('ascii')
         anns.append(dict(category_id=cls + 1, iscrowd=0, area=area,
                          bbox=[int(x0), int(y0), int(x1 - x0), int(y1 - y0)],
-                         segmentation=rle))
+                         segmentation=rle, drawn_area=full_area))
     return img, anns
 
 
-def make_coco(out, rng, n_train, n_val, size, percents, folds):
+def make_coco(out, rng, n_train, n_val, size, percents, folds,
+              style='cluttered'):
     root = osp.join(out, 'coco_demo')
     os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
     categories = [dict(id=i + 1, name=c, supercategory='shape')
@@ -170,7 +189,7 @@ def make_coco(out, rng, n_train, n_val, size, percents, folds):
         images, annotations = [], []
         print(f'coco_demo/{split}: {n} images')
         for i in track_iter_progress(list(range(n))):
-            img, anns = make_coco_image(rng, size)
+            img, anns = make_coco_image(rng, size, style)
             image_id = i + 1 if split == 'train2017' else 100000 + i + 1
             name = f'{image_id:012d}.jpg'
             cv2.imwrite(osp.join(root, split, name), img,
@@ -178,6 +197,7 @@ def make_coco(out, rng, n_train, n_val, size, percents, folds):
             images.append(dict(id=image_id, file_name=name, height=size,
                                width=size))
             for a in anns:
+                del a['drawn_area']  # before occlusion; not COCO's
                 a.update(id=ann_id, image_id=image_id)
                 ann_id += 1
                 annotations.append(a)
@@ -473,9 +493,13 @@ def parse_args():
                                                  'cbct'],
                    choices=['coco', 'cityscapes', 'cbct'])
     p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--coco-train', type=int, default=1000)
+    p.add_argument('--coco-train', type=int, default=2000)
     p.add_argument('--coco-val', type=int, default=200)
     p.add_argument('--coco-size', type=int, default=160)
+    p.add_argument('--coco-style', choices=sorted(COCO_STYLES),
+                   default='clean',
+                   help="object layout (COCO_STYLES; 'cluttered' was the "
+                   "default before the demo regime of README)")
     p.add_argument('--city-train', type=int, default=320)
     p.add_argument('--city-val', type=int, default=64)
     p.add_argument('--city-size', type=int, nargs=2, default=[128, 256],
@@ -501,7 +525,8 @@ def main():
     seeds = np.random.SeedSequence(args.seed).spawn(3)
     if 'coco' in args.only:
         make_coco(args.out, np.random.default_rng(seeds[0]), args.coco_train,
-                  args.coco_val, args.coco_size, [1, 5, 10], 1)
+                  args.coco_val, args.coco_size, [1, 5, 10], 1,
+                  args.coco_style)
     if 'cityscapes' in args.only:
         make_cityscapes(args.out, np.random.default_rng(seeds[1]),
                         args.city_train, args.city_val, *args.city_size,

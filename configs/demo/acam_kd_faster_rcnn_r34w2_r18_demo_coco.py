@@ -19,7 +19,7 @@ model = dict(
     student=student,
     teacher='configs/demo/faster_rcnn_r34w2_demo_coco_full.py',
     teacher_ckpt='work_dirs/demo/faster_rcnn_r34w2_demo_coco_full/'
-    'iter_1000.pth',
+    'iter_2000.pth',
     inherit=['neck.fpn_convs', 'rpn_head', 'roi_head'],
     distill_losses=distill_losses)
 custom_hooks = [

@@ -30,7 +30,7 @@ test_evaluator = val_evaluator
 randomness = dict(seed=0)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500,
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000,
                     max_keep_ckpts=2, save_best='coco/segm_mAP',
                     rule='greater'))
 log_processor = dict(by_epoch=False)

@@ -22,7 +22,7 @@ model = dict(
     student=dict(
         type='MaskRCNN',
         init_cfg=dict(checkpoint='work_dirs/demo/mask_rcnn_r18_demo_coco_10p/'
-                      'iter_1000.pth'),
+                      'iter_2000.pth'),
         data_preprocessor=dict(pad_mask=True),
         roi_head=mask_head,
         train_cfg=dict(rcnn=dict(mask_size=28)),
