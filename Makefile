@@ -13,7 +13,7 @@ setup:
 	bash tools/setup_env.sh
 
 data: setup
-	@[ -f data/.demo-data-ready ] || { $(PY) tools/make_demo_data.py --out data && touch data/.demo-data-ready; }
+	@[ -f data/.demo-data-v2 ] || { $(PY) tools/make_demo_data.py --out data && touch data/.demo-data-v2; }
 
 demo: data
 	$(PY) tools/run_demo.py $(DEMO_CONFIGS)
@@ -25,4 +25,4 @@ test: setup lint
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 clean:
-	rm -rf work_dirs data/coco_demo data/cityscapes_demo data/cbct_demo data/.demo-data-ready
+	rm -rf work_dirs data/coco_demo data/cityscapes_demo data/cbct_demo data/.demo-data-*

@@ -1,21 +1,26 @@
-"""Where a training step's time goes: cProfile over a short run, reported as
-the cumulative time of named parts per iteration.
+"""Where a training step's time goes: wall-clock timers around named
+functions over a short run, reported per iteration.
 
     python tools/profile_step.py CONFIG [--iters 40] [--cfg-options k=v ...]
 
 The default parts are those of a teacher-student step (supervised loss,
 teacher pseudo-labelling, Soft Teacher's box jitter, the view step, the
 unsupervised loss and its pieces, backward, optimiser step, EMA, data
-loading); a part that does not run is left out.  Parts nest (the RPN loss
-is inside the unsupervised loss), so they do not add up to the step; the
-first ``--skip`` iterations are excluded by profiling only the rest.
-Threads are pinned as in the benchmarks (:mod:`mmkd.utils.benchmark`).
+loading); a part that does not run is left out.  Each part times the
+outermost call of the functions it names (a data preprocessor that calls
+another is counted once); parts nest (the RPN loss is inside the
+unsupervised loss), so they do not add up to the step.  The first
+``--skip`` iterations are left out.  Timers instead of cProfile: cProfile
+charged every Python call, which inflated the Python-heavy parts (the data
+preprocessor's data-element copies) several-fold.  Threads are pinned as in
+the benchmarks (:mod:`mmkd.utils.benchmark`).
 """
 import argparse
-import cProfile
+import collections
+import functools
 import os
-import pstats
 import sys
+import time
 
 from mmengine.config import DictAction
 
@@ -79,30 +84,56 @@ def main():
         default_hooks=dict(checkpoint=dict(interval=10**6),
                            logger=dict(interval=10**6))))
     cfg.merge_from_dict(args.cfg_options)
-    profiler = cProfile.Profile()
+    totals = collections.defaultdict(float)
+    depth = collections.Counter()
 
-    class ProfileHook(Hook):
+    def timed(fn, label):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            if depth[label]:  # nested call of the same part
+                return fn(*args, **kwargs)
+            depth[label] += 1
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                totals[label] += time.perf_counter() - t0
+                depth[label] -= 1
+        return wrapper
+
+    def instrument():
+        """Wrap every method ``name`` defined by a class of a loaded module
+        whose file ends with ``suffix``."""
+        for module in list(sys.modules.values()):
+            path = getattr(module, '__file__', None) or ''
+            for label, suffix, name in PARTS:
+                if not path.endswith(suffix):
+                    continue
+                for obj in list(vars(module).values()):
+                    if isinstance(obj, type) and \
+                            obj.__module__ == module.__name__ and \
+                            name in vars(obj):
+                        setattr(obj, name, timed(vars(obj)[name], label))
+
+    at_skip = {}
+
+    class SnapshotHook(Hook):
         priority = 'LOWEST'
 
         def after_train_iter(self, runner, batch_idx, data_batch=None,
                              outputs=None):
             if runner.iter + 1 == args.skip:
-                profiler.enable()
+                at_skip.update(totals)
 
     runner = Runner.from_cfg(cfg)
-    runner.register_hook(ProfileHook())
+    runner.register_hook(SnapshotHook())
+    instrument()
     runner.train()
-    profiler.disable()
     n = args.iters - args.skip
-    stats = pstats.Stats(profiler).stats
-    rows = {}
-    for (path, _, func), (_, _, _, cum, _) in stats.items():
-        for label, suffix, name in PARTS:
-            if func == name and path.endswith(suffix):
-                rows[label] = rows.get(label, 0.0) + cum
+    rows = {k: v - at_skip.get(k, 0.0) for k, v in totals.items()}
     step = rows.get('whole training step', float('nan'))
-    print(f'\n{args.config}: seconds per iteration ({n} profiled, cProfile '
-          'overhead included)\n')
+    print(f'\n{args.config}: seconds per iteration ({n} timed, after '
+          f'{args.skip} warm-up iterations)\n')
     print('| part | s/iter | share of the step |\n|---|---|---|')
     seen = set()
     for label, _, _ in PARTS:
@@ -110,7 +141,6 @@ def main():
             seen.add(label)
             print(f'| {label} | {rows[label] / n:.3f} | '
                   f'{rows[label] / step:.0%} |')
-
 
 if __name__ == '__main__':
     main()
