@@ -52,6 +52,46 @@ PARTS = [
 ]
 
 
+class PartTimer:
+    """Seconds spent in named parts: ``instrument`` wraps methods with
+    wall-clock timers; a part's time is that of its outermost call, so a
+    method calling another of the same part (a data preprocessor wrapping
+    another) is not counted twice."""
+
+    def __init__(self):
+        self.totals = collections.defaultdict(float)
+        self._depth = collections.Counter()
+
+    def wrap(self, fn, label):
+        @functools.wraps(fn)
+        def timed(*args, **kwargs):
+            if self._depth[label]:  # nested call of the same part
+                return fn(*args, **kwargs)
+            self._depth[label] += 1
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.totals[label] += time.perf_counter() - t0
+                self._depth[label] -= 1
+        return timed
+
+    def instrument(self, modules, parts):
+        """Wrap every method ``name`` defined by a class of one of
+        ``modules`` whose file ends with ``suffix``, for each ``(label,
+        suffix, name)`` of ``parts``."""
+        for module in modules:
+            path = getattr(module, '__file__', None) or ''
+            for label, suffix, name in parts:
+                if not path.endswith(suffix):
+                    continue
+                for obj in list(vars(module).values()):
+                    if isinstance(obj, type) and \
+                            obj.__module__ == module.__name__ and \
+                            name in vars(obj):
+                        setattr(obj, name, self.wrap(vars(obj)[name], label))
+
+
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('config')
@@ -84,37 +124,6 @@ def main():
         default_hooks=dict(checkpoint=dict(interval=10**6),
                            logger=dict(interval=10**6))))
     cfg.merge_from_dict(args.cfg_options)
-    totals = collections.defaultdict(float)
-    depth = collections.Counter()
-
-    def timed(fn, label):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            if depth[label]:  # nested call of the same part
-                return fn(*args, **kwargs)
-            depth[label] += 1
-            t0 = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                totals[label] += time.perf_counter() - t0
-                depth[label] -= 1
-        return wrapper
-
-    def instrument():
-        """Wrap every method ``name`` defined by a class of a loaded module
-        whose file ends with ``suffix``."""
-        for module in list(sys.modules.values()):
-            path = getattr(module, '__file__', None) or ''
-            for label, suffix, name in PARTS:
-                if not path.endswith(suffix):
-                    continue
-                for obj in list(vars(module).values()):
-                    if isinstance(obj, type) and \
-                            obj.__module__ == module.__name__ and \
-                            name in vars(obj):
-                        setattr(obj, name, timed(vars(obj)[name], label))
-
     at_skip = {}
 
     class SnapshotHook(Hook):
@@ -123,14 +132,15 @@ def main():
         def after_train_iter(self, runner, batch_idx, data_batch=None,
                              outputs=None):
             if runner.iter + 1 == args.skip:
-                at_skip.update(totals)
+                at_skip.update(timer.totals)
 
+    timer = PartTimer()
     runner = Runner.from_cfg(cfg)
     runner.register_hook(SnapshotHook())
-    instrument()
+    timer.instrument(list(sys.modules.values()), PARTS)
     runner.train()
     n = args.iters - args.skip
-    rows = {k: v - at_skip.get(k, 0.0) for k, v in totals.items()}
+    rows = {k: v - at_skip.get(k, 0.0) for k, v in timer.totals.items()}
     step = rows.get('whole training step', float('nan'))
     print(f'\n{args.config}: seconds per iteration ({n} timed, after '
           f'{args.skip} warm-up iterations)\n')
