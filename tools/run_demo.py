@@ -18,6 +18,7 @@ import argparse
 import glob
 import json
 import os.path as osp
+import re
 import subprocess
 import sys
 import time
@@ -103,15 +104,16 @@ def main():
                               ['--cfg-options', *options] if options else [],
                               args.threads)
             val = dict(summary['metrics'], **tested)
-            iters = Config.fromfile(config).train_cfg.max_iters
+            iters = re.search(r'iter_(\d+)', last_checkpoint(work_dir))
+            iters = iters.group(1) if iters else '?'
             rows.append((name, iters, val, last_pseudo_stats(work_dir),
                          (time.time() - t0) / 60))
     total = sum(r[-1] for r in rows)
     print(f'\nDemo results (seed {args.seed}; tools/test.py on each last '
           f'checkpoint; {total:.1f} min of training and testing):')
-    print('| run | iterations | teacher | student | pseudo-label precision '
-          '/ recall | minutes |')
-    print('|---|---|---|---|---|---|')
+    print('| run | iterations | metric | teacher | student (or the model) '
+          '| pseudo-label precision / recall | minutes |')
+    print('|---|---|---|---|---|---|---|')
     for name, iters, val, pseudo, minutes in rows:
         key, teacher = member_metric(val, 'teacher')
         _, student = member_metric(val, 'student')
@@ -120,7 +122,7 @@ def main():
         s = f'{student:.3f}' if student is not None else '-'
         pr = (f'{pseudo["pseudo/precision"]:.2f} / '
               f'{pseudo["pseudo/recall"]:.2f}') if pseudo else '-'
-        print(f'| {name} | {iters} | {t} | {s} ({key}) | {pr} | '
+        print(f'| {name} | {iters} | {key} | {t} | {s} | {pr} | '
               f'{minutes:.1f} |')
 
 
