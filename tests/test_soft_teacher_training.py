@@ -126,3 +126,25 @@ def test_soft_teacher_coco_config_runs_two_iterations(tmp_path, demo_root):
     assert 'Iter(train) [2/2]' in out
     assert 'unsup_loss_cls' in out
     assert 'teacher/coco/bbox_mAP' in out
+
+
+def test_mmdet_soft_teacher_config_trains_and_evaluates_both(tmp_path,
+                                                             demo_root):
+    """The comparison config (mmdet 3.3's own SoftTeacher) validates teacher
+    and student under the keys its best-checkpoint hook names."""
+    root = osp.join(demo_root, 'coco_demo') + '/'
+    cfg = load_config(
+        'configs/demo/mmdet_soft_teacher_faster_rcnn_r18_demo_coco_10p.py')
+    cfg.model.detector.init_cfg = None
+    for part in ('labeled', 'unlabeled'):
+        cfg.train_dataloader.dataset[part].data_root = root
+    cfg.train_cfg.max_iters = 2
+    cfg.train_cfg.val_interval = 2
+    cfg.val_dataloader.dataset.data_root = root
+    cfg.val_evaluator.ann_file = root + 'annotations/instances_val2017.json'
+    path = str(tmp_path / 'mmdet_st.py')
+    cfg.dump(path)
+    r = run_tool('tools/train.py', path, '--work-dir', str(tmp_path / 'w'))
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-4000:]
+    assert 'teacher/coco/bbox_mAP' in out and 'student/coco/bbox_mAP' in out

@@ -27,3 +27,7 @@ custom_hooks = [
     dict(type='mmdet.MeanTeacherHook', momentum=0.01, skip_buffer=False),
     dict(type='RNGStateHook'),
 ]
+# mmdet's own loop evaluates teacher and student as teacher/… and student/…
+# (the keys save_best names); mmkd's MemberValLoop, inherited from the base,
+# would see a plain model here and report unprefixed keys
+val_cfg = dict(_delete_=True, type='mmdet.TeacherStudentValLoop')
