@@ -55,6 +55,17 @@ def point_det_config_at(cfg, data_root, train_ann=None):
     return cfg
 
 
+def point_semi_det_config_at(cfg, data_root):
+    """Point a demo semi-supervised detection config (labelled and
+    unlabelled sets, validation) at ``data_root/coco_demo``."""
+    root = osp.join(data_root, 'coco_demo') + '/'
+    for part in ('labeled', 'unlabeled'):
+        cfg.train_dataloader.dataset[part].data_root = root
+    cfg.val_dataloader.dataset.data_root = root
+    cfg.val_evaluator.ann_file = root + 'annotations/instances_val2017.json'
+    return cfg
+
+
 def run_tool(*args, env=None, timeout=900):
     """Run ``python tools/<args>`` from the repository root."""
     full_env = dict(os.environ, **(env or {}))

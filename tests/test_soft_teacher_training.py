@@ -8,7 +8,7 @@ import shutil
 import pytest
 import torch
 
-from conftest import ROOT, load_config, run_tool
+from conftest import ROOT, load_config, point_semi_det_config_at, run_tool
 from test_full_configs import make_tiny_coco
 from test_training import train_losses
 
@@ -132,16 +132,12 @@ def test_mmdet_soft_teacher_config_trains_and_evaluates_both(tmp_path,
                                                              demo_root):
     """The comparison config (mmdet 3.3's own SoftTeacher) validates teacher
     and student under the keys its best-checkpoint hook names."""
-    root = osp.join(demo_root, 'coco_demo') + '/'
-    cfg = load_config(
-        'configs/demo/mmdet_soft_teacher_faster_rcnn_r18_demo_coco_10p.py')
+    cfg = point_semi_det_config_at(load_config(
+        'configs/demo/mmdet_soft_teacher_faster_rcnn_r18_demo_coco_10p.py'),
+        demo_root)
     cfg.model.detector.init_cfg = None
-    for part in ('labeled', 'unlabeled'):
-        cfg.train_dataloader.dataset[part].data_root = root
     cfg.train_cfg.max_iters = 2
     cfg.train_cfg.val_interval = 2
-    cfg.val_dataloader.dataset.data_root = root
-    cfg.val_evaluator.ann_file = root + 'annotations/instances_val2017.json'
     path = str(tmp_path / 'mmdet_st.py')
     cfg.dump(path)
     r = run_tool('tools/train.py', path, '--work-dir', str(tmp_path / 'w'))

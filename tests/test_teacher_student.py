@@ -6,7 +6,7 @@ import torch
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
-from conftest import load_config, run_tool
+from conftest import load_config, point_semi_det_config_at, run_tool
 from mmkd.teacher_student import FixedThreshold, sigmoid_rampup
 
 
@@ -56,13 +56,10 @@ def test_teacher_is_frozen_and_stays_in_eval_mode():
 def test_mean_teacher_demo_config_trains_a_few_iterations(tmp_path,
                                                           demo_root):
     root = osp.join(demo_root, 'coco_demo') + '/'
-    cfg = load_config(
-        'configs/demo/mean_teacher_faster_rcnn_r18_demo_coco_10p.py')
+    cfg = point_semi_det_config_at(load_config(
+        'configs/demo/mean_teacher_faster_rcnn_r18_demo_coco_10p.py'),
+        demo_root)
     cfg.model.student.init_cfg = None
-    for part in ('labeled', 'unlabeled'):
-        cfg.train_dataloader.dataset[part].data_root = root
-    cfg.val_dataloader.dataset.data_root = root
-    cfg.val_evaluator.ann_file = root + 'annotations/instances_val2017.json'
     cfg.train_cfg.max_iters = 3
     cfg.train_cfg.val_interval = 3
     cfg.default_hooks.logger.interval = 1
