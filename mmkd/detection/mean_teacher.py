@@ -25,6 +25,11 @@ class MeanTeacherDetector(TeacherStudentDetector):
         kwargs.setdefault('pseudo_labeller',
                           dict(type='FixedThreshold', score_thr=0.9))
         super().__init__(*args, **kwargs)
+        if self.adaptive_labeller:
+            raise ValueError(
+                'MeanTeacherDetector trains with the detector\'s own losses, '
+                'which take no per-box weights: use SoftTeacher with '
+                f'{type(self.pseudo_labeller).__name__}')
 
     def pseudo_label(self, inputs, data_samples):
         results = self.teacher.predict(inputs, data_samples, rescale=False)

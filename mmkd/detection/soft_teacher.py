@@ -16,10 +16,10 @@ What differs from mmdet 3.3's ``SoftTeacher`` (same losses otherwise):
   post-processing.
 """
 import copy
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import torch
-from mmdet.structures.bbox import bbox2roi
+from mmdet.structures.bbox import bbox2roi, bbox_overlaps
 from mmengine.structures import InstanceData
 from torch import Tensor
 
@@ -31,10 +31,13 @@ from .semi_detector import TeacherStudentDetector
 
 
 def soft_teacher_cls_loss(loss_cls, cls_score: Tensor, labels: Tensor,
-                          bg_prob: Tensor, num_classes: int) -> Tensor:
-    """The "soft teacher" classification loss of the paper, eq. (3)–(4)::
+                          bg_prob: Tensor, num_classes: int,
+                          fg_weight: Optional[Tensor] = None) -> Tensor:
+    """The "soft teacher" classification loss of the paper, eq. (3)–(4),
+    with a weight ``w_i`` per foreground RoI (the weight of its pseudo box:
+    1, or a dual-threshold labeller's score)::
 
-        L_cls = (Σ_fg CE + Σ_bg p_bg · CE) / max(N_fg + Σ_bg p_bg, 1)
+        L_cls = (Σ_fg w_i CE + Σ_bg p_bg CE) / max(Σ_fg w_i + Σ_bg p_bg, 1)
 
     Args:
         loss_cls: the RoI head's classification loss module (cross-entropy
@@ -42,12 +45,23 @@ def soft_teacher_cls_loss(loss_cls, cls_score: Tensor, labels: Tensor,
         cls_score: student logits ``(N, num_classes + 1)`` of the sampled
             proposals.
         labels: their targets; ``num_classes`` marks background.
-        bg_prob: the teacher's background probability of each proposal.
+        bg_prob: the teacher's background probability of each proposal (0
+            for a proposal in an ignore region).
+        fg_weight: ``w_i`` of each proposal (read at the foreground ones;
+            default 1).
     """
-    weights = torch.where(labels == num_classes, bg_prob,
-                          torch.ones_like(bg_prob))
+    if fg_weight is None:
+        fg_weight = torch.ones_like(bg_prob)
+    weights = torch.where(labels == num_classes, bg_prob, fg_weight)
     return loss_cls(cls_score, labels, weights,
                     avg_factor=weights.sum().clamp(min=1.0))
+
+
+def box_weights(instances: InstanceData) -> Tensor:
+    """The pseudo boxes' loss weights (1 where the labeller gives none)."""
+    if 'weights' in instances:
+        return instances.weights
+    return instances.bboxes.new_ones(len(instances))
 
 
 @MODELS.register_module()
@@ -64,6 +78,10 @@ class SoftTeacher(TeacherStudentDetector):
       background proposals weighted by the teacher's background probability
       (:func:`soft_teacher_cls_loss`);
     * RoI regression on pseudo boxes with uncertainty < ``reg_pseudo_thr``;
+    * with a dual-threshold pseudo-labeller (``DynamicDualThreshold``):
+      the RPN learns from the hard tier only (weight 1), each foreground RoI
+      is weighted by its pseudo box's weight, and background RoIs inside an
+      ignore region (IoU ≥ ``ignore_iou_thr``) get no loss;
     * Mask R-CNN: mask loss on the classification positives, targets = the
       teacher's masks moved into the student view.
 
@@ -71,6 +89,8 @@ class SoftTeacher(TeacherStudentDetector):
         rpn_pseudo_thr, cls_pseudo_thr, reg_pseudo_thr: see above
             (0.9, 0.9, 0.02 in the paper).
         jitter_times, jitter_scale: 10 copies, σ = 0.06·[w, h, w, h].
+        ignore_iou_thr: IoU with an ignore region above which a background
+            RoI is ignored.
         Others: :class:`~mmkd.detection.semi_detector.TeacherStudentDetector`;
         the default pseudo-labeller keeps teacher boxes with score > 0.5.
 
@@ -80,7 +100,7 @@ class SoftTeacher(TeacherStudentDetector):
 
     def __init__(self, *args, rpn_pseudo_thr=0.9, cls_pseudo_thr=0.9,
                  reg_pseudo_thr=0.02, jitter_times=10, jitter_scale=0.06,
-                 **kwargs):
+                 ignore_iou_thr=0.5, **kwargs):
         kwargs.setdefault('pseudo_labeller',
                           dict(type='FixedThreshold', score_thr=0.5))
         kwargs.setdefault('record_score_thr', cls_pseudo_thr)
@@ -95,6 +115,7 @@ class SoftTeacher(TeacherStudentDetector):
         self.reg_pseudo_thr = reg_pseudo_thr
         self.jitter_times = jitter_times
         self.jitter_scale = jitter_scale
+        self.ignore_iou_thr = ignore_iou_thr
 
     @property
     def with_mask(self) -> bool:
@@ -107,11 +128,12 @@ class SoftTeacher(TeacherStudentDetector):
         proposals = teacher.rpn_head.predict(x, data_samples, rescale=False)
         results = teacher.roi_head.predict(x, proposals, data_samples,
                                            rescale=False)
-        kept = [self.pseudo_labeller(r) for r in results]
+        kept, ignored = zip(*[self.label_instances(r) for r in results])
         for inst, unc in zip(kept, self.regression_uncertainty(
                 x, kept, data_samples)):
             inst.reg_unc = unc
-        return self.as_targets(data_samples, kept), dict(teacher_feats=x)
+        return self.as_targets(data_samples, kept, ignored), \
+            dict(teacher_feats=x)
 
     def regression_uncertainty(self, x, instances, samples) -> List[Tensor]:
         """Per pseudo box: spread of the teacher's refinements of
@@ -165,12 +187,17 @@ class SoftTeacher(TeacherStudentDetector):
             sum(len(i) for i in cls_instances) / n)
         losses['num_pseudo_reg'] = x[0].new_tensor(
             sum(len(i) for i in reg_instances) / n)
+        if self.adaptive_labeller:
+            losses['num_pseudo_ignored'] = x[0].new_tensor(
+                sum(len(s.ignored_instances) for s in samples) / n)
         return losses
 
     def rpn_loss(self, x, samples):
         rpn_samples = []
         for s in samples:
-            inst = s.gt_instances[s.gt_instances.scores > self.rpn_pseudo_thr]
+            gt = s.gt_instances
+            inst = gt[(gt.scores > self.rpn_pseudo_thr)
+                      & (box_weights(gt) >= 1)]
             rpn_inst = InstanceData(bboxes=inst.bboxes,
                                     labels=torch.zeros_like(inst.labels))
             s = copy.copy(s)
@@ -207,14 +234,35 @@ class SoftTeacher(TeacherStudentDetector):
         with torch.no_grad():
             bg_prob = self.teacher_background_prob(sampling, samples,
                                                    teacher_feats)
+            bg_prob = bg_prob * ~self.in_ignore_region(sampling, samples)
+            fg_weight = torch.cat([
+                torch.cat([box_weights(inst)[res.pos_assigned_gt_inds],
+                           res.neg_priors.new_zeros(len(res.neg_priors))])
+                for res, inst in zip(sampling, instances)])
         losses = dict(loss_cls=soft_teacher_cls_loss(
             bbox_head.loss_cls, bbox_results['cls_score'], labels, bg_prob,
-            bbox_head.num_classes))
+            bbox_head.num_classes, fg_weight))
         if self.with_mask:
             mask_results = roi_head.mask_loss(
                 x, sampling, bbox_results['bbox_feats'], instances)
             losses.update(mask_results['loss_mask'])
         return losses
+
+    def in_ignore_region(self, sampling, samples) -> Tensor:
+        """Per sampled RoI (positives, then negatives, per image): whether
+        it is a negative whose IoU with an ignore region reaches
+        ``ignore_iou_thr``."""
+        out = []
+        for res, s in zip(sampling, samples):
+            flags = res.priors.new_zeros(len(res.priors), dtype=torch.bool)
+            ignored = s.get('ignored_instances')
+            if ignored is not None and len(ignored) and len(res.neg_priors):
+                iou = bbox_overlaps(res.neg_priors,
+                                    ignored.bboxes.to(res.neg_priors))
+                flags[len(res.pos_priors):] = \
+                    iou.max(1).values >= self.ignore_iou_thr
+            out.append(flags)
+        return torch.cat(out)
 
     def teacher_background_prob(self, sampling, samples,
                                 teacher_feats) -> Tensor:

@@ -62,16 +62,34 @@ class SemiSegmentor(TeacherStudentModel):
         self.cutmix_prob = cutmix_prob
         self.ignore_index = ignore_index
         self.classes = ()
+        self.check_labeller_classes(self.student.decode_head.num_classes)
 
     # -- teacher ------------------------------------------------------------
+    def teacher_probs(self, inputs):
+        """The teacher's softmax at the (padded) batch size -- mmseg's
+        ``encode_decode`` resizes to the first image's unpadded shape, which
+        misaligns the others when an image is smaller than the crop."""
+        teacher = self.teacher
+        logits = teacher.decode_head(teacher.extract_feat(inputs))
+        return F.interpolate(logits, inputs.shape[-2:], mode='bilinear',
+                             align_corners=teacher.align_corners).softmax(1)
+
     def pseudo_label(self, inputs, data_samples):
-        metas = [s.metainfo for s in data_samples]
-        probs = self.teacher.encode_decode(inputs, metas).softmax(1)
+        probs = self.teacher_probs(inputs)
+        padded = torch.ones_like(probs[:, 0], dtype=torch.bool)
+        for pad, sample in zip(padded, data_samples):
+            h, w = sample.img_shape[:2]
+            pad[:h, :w] = False
+        score, label = probs.max(1)
+        self.observe_unlabelled_scores(score[~padded], label[~padded])
         targets = []
-        for sample, prob in zip(data_samples, probs):
+        for sample, prob, pad in zip(data_samples, probs, padded):
             out = self.pseudo_labeller(prob)
             label, weight = out if isinstance(out, tuple) else (
                 out, torch.ones_like(prob[0]))
+            # padding is not image: never a pseudo-label
+            label = label.masked_fill(pad, self.ignore_index)
+            weight = weight.masked_fill(pad, 0.0)
             target = copy.copy(sample)
             if 'gt_sem_seg' in sample:  # hidden ground truth: statistics only
                 target.hidden_sem_seg = sample.gt_sem_seg
@@ -80,6 +98,15 @@ class SemiSegmentor(TeacherStudentModel):
             target.pseudo_score = PixelData(data=prob.max(0)[0][None])
             targets.append(target)
         return targets, {}
+
+    def labelled_teacher_scores(self, inputs, data_samples):
+        """The teacher's top probability at the labelled pixels it predicts
+        right, with their classes (HSSDA's scores of matched predictions)."""
+        score, pred = self.teacher_probs(inputs).max(1)
+        gt = torch.stack([s.gt_sem_seg.data[0] for s in data_samples]) \
+            .to(pred.device)
+        right = pred == gt
+        return score[right], gt[right]
 
     # -- teacher view -> student view -------------------------------------
     def to_student_view(self, targets, inputs, data_samples):

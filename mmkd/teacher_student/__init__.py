@@ -2,13 +2,14 @@ from .batch_stats import batch_norm_statistics
 from .ema import EMATeacherHook, ema_update
 from .members import normalise_members
 from .model import TeacherStudentModel, current_iter, weighted_losses
-from .pseudo_label import FixedThreshold
+from .pseudo_label import DynamicDualThreshold, FixedThreshold
 from .ramps import sigmoid_rampup
 from .views import cut_mix, project_boxes, view_to_view, warp_maps
 
 __all__ = [
     'batch_norm_statistics', 'EMATeacherHook', 'ema_update',
     'normalise_members', 'TeacherStudentModel', 'current_iter',
-    'weighted_losses', 'FixedThreshold', 'sigmoid_rampup', 'cut_mix',
+    'weighted_losses', 'DynamicDualThreshold', 'FixedThreshold',
+    'sigmoid_rampup', 'cut_mix',
     'project_boxes', 'view_to_view', 'warp_maps'
 ]

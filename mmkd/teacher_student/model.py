@@ -30,6 +30,7 @@ from .members import normalise_members
 from .ramps import sigmoid_rampup
 
 TEACHER_NORMS = ('running', 'batch', 'batch_track')
+THRESHOLD_SCORES = ('unlabelled', 'labelled')
 
 
 def current_iter() -> int:
@@ -102,10 +103,14 @@ class TeacherStudentModel(BaseModel):
                  teachers=None, pseudo_labeller=None, sup_weight=1.0,
                  unsup_weight=1.0, unsup_rampup_iters=0,
                  predict_on=None, teacher_norm='running',
-                 data_preprocessor=None, init_cfg=None):
+                 threshold_scores='unlabelled', data_preprocessor=None,
+                 init_cfg=None):
         if teacher_norm not in TEACHER_NORMS:
             raise ValueError(f'teacher_norm must be one of {TEACHER_NORMS}, '
                              f'got {teacher_norm!r}')
+        if threshold_scores not in THRESHOLD_SCORES:
+            raise ValueError('threshold_scores must be one of '
+                             f'{THRESHOLD_SCORES}, got {threshold_scores!r}')
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         students, teachers = normalise_members(student, teacher, students,
@@ -133,6 +138,7 @@ class TeacherStudentModel(BaseModel):
         self.unsup_weight = unsup_weight
         self.unsup_rampup_iters = unsup_rampup_iters
         self.teacher_norm = teacher_norm
+        self.threshold_scores = threshold_scores
         self.record_pseudo_labels = False
         self.pseudo_label_records: List = []
 
@@ -183,11 +189,52 @@ class TeacherStudentModel(BaseModel):
         return self.unsup_weight * sigmoid_rampup(step,
                                                   self.unsup_rampup_iters)
 
+    # -- adaptive pseudo-labellers --------------------------------------------
+    @property
+    def adaptive_labeller(self) -> bool:
+        """Whether the pseudo-labeller learns from the teacher's scores."""
+        return hasattr(self.pseudo_labeller, 'observe')
+
+    def check_labeller_classes(self, num_classes: int):
+        """Raise when an adaptive labeller counts other classes than the
+        student's head."""
+        n = getattr(self.pseudo_labeller, 'num_classes', num_classes)
+        if n != num_classes:
+            raise ValueError(
+                f'pseudo_labeller.num_classes={n} but the student predicts '
+                f'{num_classes} classes: set the labeller\'s num_classes to '
+                f'{num_classes}')
+
+    def observe_unlabelled_scores(self, scores, labels):
+        """Called by ``pseudo_label`` with the teacher's predictions before
+        they are thresholded; kept when ``threshold_scores='unlabelled'``."""
+        if self.adaptive_labeller and self.threshold_scores == 'unlabelled':
+            self.pseudo_labeller.observe(scores, labels)
+
+    def labelled_teacher_scores(self, inputs, data_samples):
+        """``(scores, labels)`` of the teacher's predictions on a labelled
+        batch that match its ground truth (``threshold_scores='labelled'``)."""
+        raise NotImplementedError(f'{type(self).__name__} cannot score the '
+                                  'labelled batch (threshold_scores)')
+
+    def update_pseudo_labeller(self, inputs: Dict, data_samples: Dict):
+        """Before pseudo-labelling: feed an adaptive labeller the labelled
+        batch's scores (if it learns from them) and let it recompute its
+        thresholds when due."""
+        if not self.adaptive_labeller:
+            return
+        if self.threshold_scores == 'labelled':
+            with torch.no_grad():
+                self.pseudo_labeller.observe(*self.labelled_teacher_scores(
+                    inputs['sup'], data_samples['sup']))
+        self.pseudo_labeller.maybe_update(current_iter())
+
     # -- the template -------------------------------------------------------
     def loss(self, inputs: Dict, data_samples: Dict) -> Dict:
         losses = weighted_losses(
             self.sup_loss(inputs['sup'], data_samples['sup']),
             self.sup_weight, 'sup_')
+        self.update_pseudo_labeller(inputs, data_samples)
         with torch.no_grad(), self.teacher_statistics():
             targets, info = self.pseudo_label(inputs['unsup_teacher'],
                                               data_samples['unsup_teacher'])

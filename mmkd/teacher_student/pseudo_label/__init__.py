@@ -1,3 +1,4 @@
+from .dynamic_dual_threshold import DynamicDualThreshold, two_means_1d
 from .fixed_threshold import FixedThreshold
 
-__all__ = ['FixedThreshold']
+__all__ = ['DynamicDualThreshold', 'FixedThreshold', 'two_means_1d']

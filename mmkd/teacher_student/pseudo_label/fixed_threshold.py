@@ -36,3 +36,7 @@ class FixedThreshold:
         label = label.clone()
         label[score < self._thresholds(label)] = self.ignore_index
         return label
+
+    def ignored(self, preds: InstanceData) -> InstanceData:
+        """No ignore regions: below the threshold is background."""
+        return preds[:0]

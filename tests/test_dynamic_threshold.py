@@ -1,0 +1,269 @@
+"""Dynamic dual-threshold pseudo-labelling: 2-means on hand-made scores,
+thresholds that follow the score distribution, defaults for classes without
+samples, the three tiers for boxes and pixels, the state in checkpoints and
+``--resume``, and its use by SemiSegmentor and SoftTeacher."""
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+from mmengine.structures import InstanceData
+
+from conftest import load_config, run_tool
+from mmkd.teacher_student import DynamicDualThreshold
+from mmkd.teacher_student.pseudo_label import two_means_1d
+
+SEG_CONFIG = ('configs/demo/'
+              'mean_teacher_deeplabv3_mbv2_demo_cityscapes_1-8_dynamic.py')
+DET_CONFIG = ('configs/demo/'
+              'soft_teacher_faster_rcnn_r18_demo_coco_10p_dynamic.py')
+
+
+def test_two_means_on_hand_made_scores():
+    scores = torch.tensor([[0.1, 0.2, 0.3, 0.8, 0.9, 1.0],
+                           [0.5, 0.5, 0.5, 0.5, 0.0, 0.0]])
+    valid = torch.tensor([[True] * 6, [True] * 4 + [False] * 2])
+    lo, hi = two_means_1d(scores, valid)
+    assert lo[0].item() == pytest.approx(0.2)
+    assert hi[0].item() == pytest.approx(0.9)
+    assert lo[1].item() == hi[1].item() == pytest.approx(0.5)
+    lo, hi = two_means_1d(scores, torch.zeros_like(valid))
+    assert torch.isnan(lo).all() and torch.isnan(hi).all()
+
+
+def _labeller(**kw):
+    args = dict(num_classes=3, update_interval=10, buffer_size=100,
+                min_samples=20)
+    args.update(kw)
+    return DynamicDualThreshold(**args)
+
+
+def _bimodal(low, high, n=100, spread=0.02, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    noise = (torch.rand(n, generator=g) - 0.5) * spread
+    return torch.cat([low + noise[:n // 2], high + noise[n // 2:]])
+
+
+def test_thresholds_follow_the_score_distribution():
+    lab = _labeller()
+    lab.observe(_bimodal(0.3, 0.7), torch.zeros(100, dtype=torch.long))
+    lab.update()
+    assert lab.tau_low[0].item() == pytest.approx(0.3, abs=0.01)
+    assert lab.tau_high[0].item() == pytest.approx(0.7, abs=0.01)
+    # the teacher grows confident: the ring buffer forgets the old scores
+    # and both thresholds rise
+    lab.observe(_bimodal(0.6, 0.95), torch.zeros(100, dtype=torch.long))
+    lab.update()
+    assert lab.tau_low[0].item() == pytest.approx(0.6, abs=0.01)
+    assert lab.tau_high[0].item() == pytest.approx(0.95, abs=0.01)
+    # classes 1 (no scores) and 2 (fewer than min_samples) keep the defaults
+    lab.observe(torch.full((10, ), 0.99), torch.full((10, ), 2))
+    lab.update()
+    assert lab.tau_high[1:].tolist() == pytest.approx([0.9, 0.9])
+    assert lab.tau_low[1:].tolist() == pytest.approx([0.5, 0.5])
+
+
+def test_momentum_smooths_and_updates_come_at_the_interval():
+    lab = _labeller(momentum=0.5)
+    lab.observe(_bimodal(0.3, 0.7), torch.zeros(100, dtype=torch.long))
+    lab.maybe_update(5)  # not due
+    assert lab.tau_high[0].item() == pytest.approx(0.9)
+    lab.maybe_update(10)
+    # τ = 0.5 · default + 0.5 · centre
+    assert lab.tau_high[0].item() == pytest.approx(0.8, abs=0.01)
+    assert lab.tau_low[0].item() == pytest.approx(0.4, abs=0.01)
+    assert not lab.update_due(10)  # once per iteration
+
+
+def test_observe_skips_ignored_labels_and_caps_a_class_per_call():
+    lab = _labeller(max_observed_per_class=30)
+    lab.observe(torch.rand(200), torch.tensor([0, 255] * 100))
+    assert lab.num_observed.tolist() == [30, 0, 0]
+
+
+def test_box_tiers_on_a_hand_made_case():
+    lab = _labeller()
+    lab.tau_high.copy_(torch.tensor([0.8, 0.6, 0.9]))
+    lab.tau_low.copy_(torch.tensor([0.4, 0.3, 0.5]))
+    preds = InstanceData(
+        bboxes=torch.arange(24.).reshape(6, 4),
+        scores=torch.tensor([0.85, 0.5, 0.2, 0.6, 0.25, 0.95]),
+        labels=torch.tensor([0, 0, 0, 1, 1, 2]))
+    kept = lab(preds)
+    assert kept.scores.tolist() == pytest.approx([0.85, 0.5, 0.6, 0.95])
+    assert kept.weights.tolist() == pytest.approx([1.0, 0.5, 1.0, 1.0])
+    ignored = lab.ignored(preds)
+    assert ignored.scores.tolist() == pytest.approx([0.2, 0.25])
+
+
+def test_pixel_tiers_on_a_hand_made_case():
+    lab = _labeller(ignore_index=255)
+    lab.tau_high.copy_(torch.tensor([0.8, 0.7, 0.9]))
+    lab.tau_low.copy_(torch.tensor([0.5, 0.4, 0.6]))
+    # 4 pixels: class 0 at 0.9 (hard), class 1 at 0.6 (soft), class 0 at
+    # 0.45 (ignored), class 2 at 0.65 (soft)
+    probs = torch.tensor([[0.9, 0.05, 0.05], [0.2, 0.6, 0.2],
+                          [0.45, 0.3, 0.25], [0.2, 0.15, 0.65]]).t()
+    probs = probs.reshape(3, 1, 4)
+    label, weight = lab(probs)
+    assert label.tolist() == [[0, 1, 255, 2]]
+    assert weight[0].tolist() == pytest.approx([1.0, 0.6, 0.0, 0.65])
+
+
+def test_thresholds_are_in_the_model_state_dict(tmp_path):
+    from mmkd.registry import MODELS
+    init_default_scope('mmseg')
+    cfg = load_config(SEG_CONFIG)
+    cfg.model.student.init_cfg = None
+    model = MODELS.build(cfg.model)
+    model.pseudo_labeller.tau_high[3] = 0.77
+    state = model.state_dict()
+    assert 'pseudo_labeller.tau_high' in state
+    assert 'pseudo_labeller.score_buffer' in state
+    other = MODELS.build(cfg.model)
+    other.load_state_dict(state)
+    assert other.pseudo_labeller.tau_high[3].item() == pytest.approx(0.77)
+
+
+def test_labeller_classes_must_match_the_head():
+    from mmkd.registry import MODELS
+    init_default_scope('mmseg')
+    cfg = load_config(SEG_CONFIG)
+    cfg.model.student.init_cfg = None
+    cfg.model.pseudo_labeller.num_classes = 5
+    with pytest.raises(ValueError, match='num_classes=5 but the student '
+                       'predicts 19'):
+        MODELS.build(cfg.model)
+
+
+def test_segmentor_scores_labelled_pixels_it_predicts_right(monkeypatch):
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+
+    from mmkd.registry import MODELS
+    init_default_scope('mmseg')
+    cfg = load_config(SEG_CONFIG)
+    cfg.model.student.init_cfg = None
+    model = MODELS.build(cfg.model)
+    logits = torch.zeros(1, 19, 1, 3)
+    logits[0, 2, 0, 0] = 5.0  # right, class 2
+    logits[0, 4, 0, 1] = 5.0  # wrong: the label is 3
+    logits[0, 7, 0, 2] = 2.0  # right, class 7
+    monkeypatch.setattr(model, 'teacher_probs',
+                        lambda inputs: logits.softmax(1))
+    sample = SegDataSample(metainfo=dict(img_shape=(1, 3)))
+    sample.gt_sem_seg = PixelData(data=torch.tensor([[[2, 3, 7]]]))
+    scores, labels = model.labelled_teacher_scores(torch.zeros(1, 3, 1, 3),
+                                                   [sample])
+    assert labels.tolist() == [2, 7]
+    p = logits[0, :, 0].softmax(0).max(0).values
+    assert scores.tolist() == pytest.approx([p[0].item(), p[2].item()])
+
+
+def _det_model():
+    from mmkd.registry import MODELS
+    init_default_scope('mmkd')
+    cfg = load_config(DET_CONFIG)
+    cfg.model.student.init_cfg = None
+    torch.manual_seed(0)
+    return MODELS.build(cfg.model)
+
+
+def test_soft_teacher_weights_soft_boxes_and_ignores_background_in_ignore_regions():  # noqa: E501
+    from mmdet.structures import DetDataSample
+    model = _det_model()
+    model.train()
+    size = 64
+    inputs = torch.rand(1, 3, size, size)
+    sample = DetDataSample(metainfo=dict(img_shape=(size, size),
+                                         homography_matrix=torch.eye(3),
+                                         teacher_homography_matrix=torch.eye(3),
+                                         teacher_img_shape=(size, size)))
+    x = model.student.extract_feat(inputs)
+    teacher_x = model.teacher.extract_feat(inputs)
+    box = torch.tensor([[4., 4., 28., 28.]])
+    proposals = [InstanceData(bboxes=torch.tensor(
+        [[4., 4., 28., 28.], [5., 5., 28., 28.], [36., 36., 60., 60.],
+         [35., 36., 60., 61.]]))]
+    model.teacher_background_prob = lambda sampling, *a: torch.ones(
+        sum(len(r.priors) for r in sampling))
+
+    def cls_loss(weight, ignore):
+        inst = InstanceData(bboxes=box, labels=torch.tensor([1]),
+                            scores=torch.tensor([0.7]),
+                            weights=torch.tensor([weight]))
+        s = sample.clone()
+        s.ignored_instances = InstanceData(
+            bboxes=torch.tensor([[36., 36., 60., 60.]]) if ignore
+            else torch.zeros(0, 4), labels=torch.tensor([0] if ignore else []))
+        torch.manual_seed(3)
+        return model.rcnn_cls_loss(x, proposals, [inst], [s],
+                                   teacher_x)['loss_cls'].item()
+
+    base = cls_loss(1.0, False)
+    # a soft box (weight 0.5) lowers the foreground share of the loss
+    assert cls_loss(0.5, False) != pytest.approx(base)
+    # background RoIs inside the ignore region drop out of the loss
+    assert cls_loss(1.0, True) != pytest.approx(base)
+    sampling = model._sample(x, proposals, [InstanceData(
+        bboxes=box, labels=torch.tensor([1]))])
+    s = sample.clone()
+    s.ignored_instances = InstanceData(bboxes=torch.tensor(
+        [[36., 36., 60., 60.]]), labels=torch.tensor([0]))
+    flags = model.in_ignore_region(sampling, [s])
+    neg = sampling[0].neg_priors
+    expect = [False] * len(sampling[0].pos_priors) + [
+        bool(b[0] >= 30) for b in neg]
+    assert flags.tolist() == expect and any(expect)
+
+
+@pytest.mark.slow
+def test_dynamic_segmentation_resumes_with_the_same_thresholds(tmp_path,
+                                                               demo_root):
+    from test_training import train_losses
+    root = osp.join(demo_root, 'cityscapes_demo') + '/'
+
+    def config(iters):
+        cfg = load_config(SEG_CONFIG)
+        cfg.model.student.init_cfg = None
+        cfg.model.pseudo_labeller.update(update_interval=2, min_samples=5)
+        for part in ('labeled', 'unlabeled'):
+            cfg.train_dataloader.dataset[part].data_root = root
+        cfg.train_cfg.max_iters = iters
+        cfg.train_cfg.val_interval = 10**6
+        cfg.default_hooks.logger.interval = 1
+        cfg.default_hooks.checkpoint.update(interval=3, save_best=None,
+                                            max_keep_ckpts=-1)
+        for key in ('val_cfg', 'val_dataloader', 'val_evaluator'):
+            cfg[key] = None
+        for hook in cfg.custom_hooks:
+            if 'interval' in hook:
+                hook.interval = 1
+        path = str(tmp_path / f'dyn_{iters}.py')
+        cfg.dump(path)
+        return path
+
+    straight, resumed = str(tmp_path / 'straight'), str(tmp_path / 'resumed')
+    r = run_tool('tools/train.py', config(6), '--work-dir', straight)
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-4000:]
+    assert 'thr/road_high' in out
+    assert osp.exists(osp.join(straight, 'pseudo_thresholds.png'))
+    r = run_tool('tools/train.py', config(3), '--work-dir', resumed)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    r = run_tool('tools/train.py', config(6), '--work-dir', resumed,
+                 '--resume')
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    a, b = train_losses(straight), train_losses(resumed)
+    for i in range(1, 7):
+        assert b[i] == pytest.approx(a[i], rel=1e-5, abs=1e-6), (i, a, b)
+    sa = torch.load(osp.join(straight, 'iter_6.pth'), weights_only=False)
+    sb = torch.load(osp.join(resumed, 'iter_6.pth'), weights_only=False)
+    for key in ('tau_high', 'tau_low', 'num_observed', 'score_buffer'):
+        va = sa['state_dict'][f'pseudo_labeller.{key}']
+        vb = sb['state_dict'][f'pseudo_labeller.{key}']
+        assert torch.equal(va, vb), key
+    # the thresholds moved away from the defaults during the run
+    assert not torch.allclose(sa['state_dict']['pseudo_labeller.tau_high'],
+                              torch.full((19, ), 0.9))
+    assert len(sb['pseudo_threshold_history']) == 6
