@@ -267,3 +267,21 @@ def test_dynamic_segmentation_resumes_with_the_same_thresholds(tmp_path,
     assert not torch.allclose(sa['state_dict']['pseudo_labeller.tau_high'],
                               torch.full((19, ), 0.9))
     assert len(sb['pseudo_threshold_history']) == 6
+
+
+@pytest.mark.slow
+def test_dynamic_soft_teacher_config_trains(tmp_path, demo_root):
+    from test_soft_teacher_training import _demo_config
+    name = 'soft_teacher_faster_rcnn_r18_demo_coco_10p_dynamic'
+    path = _demo_config(tmp_path, demo_root, name, 3)
+    cfg = load_config(path)
+    cfg.model.pseudo_labeller.update(update_interval=1, min_samples=5)
+    cfg.custom_hooks[2].interval = 1
+    cfg.dump(path)
+    r = run_tool('tools/train.py', path, '--work-dir', str(tmp_path / 'wd'))
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-4000:]
+    last = out.split('Iter(train) [3/3]')[1].split('\n')[0]
+    for key in ('unsup_num_pseudo_ignored', 'thr/', 'pseudo/precision'):
+        assert key in last, key
+    assert osp.exists(osp.join(tmp_path, 'wd', 'pseudo_thresholds.png'))

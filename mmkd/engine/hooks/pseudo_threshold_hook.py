@@ -19,7 +19,7 @@ class PseudoThresholdHook(Hook):
     curves over the iterations.  The history travels in the checkpoint
     (``--resume`` draws the whole run).
     """
-    priority = 'LOW'
+    priority = 'NORMAL'  # before the LoggerHook writes the iteration
 
     def __init__(self, interval=50, out_file='pseudo_thresholds.png'):
         self.interval = interval
