@@ -4,6 +4,7 @@ samples, the three tiers for boxes and pixels, the state in checkpoints and
 ``--resume``, and its use by SemiSegmentor and SoftTeacher."""
 import os.path as osp
 
+import numpy as np
 import pytest
 import torch
 from mmengine.registry import init_default_scope
@@ -239,6 +240,8 @@ def test_dynamic_segmentation_resumes_with_the_same_thresholds(tmp_path,
         for hook in cfg.custom_hooks:
             if 'interval' in hook:
                 hook.interval = 1
+            if 'image_interval' in hook:
+                hook.image_interval = 1
         path = str(tmp_path / f'dyn_{iters}.py')
         cfg.dump(path)
         return path
@@ -249,6 +252,9 @@ def test_dynamic_segmentation_resumes_with_the_same_thresholds(tmp_path,
     assert r.returncode == 0, out[-4000:]
     assert 'thr/road_high' in out
     assert osp.exists(osp.join(straight, 'pseudo_thresholds.png'))
+    # image_interval=1 (set above with every hook's interval): 4 pictures
+    # per step
+    assert osp.exists(osp.join(straight, 'pseudo_labels', 'iter_6_0.png'))
     r = run_tool('tools/train.py', config(3), '--work-dir', resumed)
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
     r = run_tool('tools/train.py', config(6), '--work-dir', resumed,
@@ -285,3 +291,61 @@ def test_dynamic_soft_teacher_config_trains(tmp_path, demo_root):
     for key in ('unsup_num_pseudo_ignored', 'thr/', 'pseudo/precision'):
         assert key in last, key
     assert osp.exists(osp.join(tmp_path, 'wd', 'pseudo_thresholds.png'))
+
+
+def test_display_images_undo_the_data_preprocessor():
+    from mmkd.registry import MODELS
+    init_default_scope('mmseg')
+    cfg = load_config(SEG_CONFIG)
+    cfg.model.student.init_cfg = None
+    model = MODELS.build(cfg.model)
+    pre = model.data_preprocessor.data_preprocessor
+    bgr = torch.randint(0, 256, (3, 8, 8), dtype=torch.uint8)
+    inputs = ((bgr.flip(0).float() - pre.mean) / pre.std)[None]  # as packed
+    image = model.display_images(inputs)[0]
+    assert image.shape == (8, 8, 3)
+    assert (image == bgr.flip(0).permute(1, 2, 0).numpy()).all()  # RGB
+
+
+def test_segmentation_pictures_colour_labels_and_blacken_ignored():
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+
+    from mmkd.registry import MODELS
+    init_default_scope('mmseg')
+    cfg = load_config(SEG_CONFIG)
+    cfg.model.student.init_cfg = None
+    model = MODELS.build(cfg.model)
+    palette = [[10 * c, 5 * c, 200 - c] for c in range(19)]
+    model.setup_pseudo_label_statistics([f'c{i}' for i in range(19)],
+                                        palette=palette)
+    target = SegDataSample()
+    target.gt_sem_seg = PixelData(data=torch.tensor([[[3, 255], [7, 3]]]))
+    target.hidden_sem_seg = PixelData(data=torch.tensor([[[3, 3], [7, 7]]]))
+    image = np.full((2, 2, 3), 99, np.uint8)
+    picture = model.render_pseudo_labels([image], [target])[0]
+    assert picture.shape == (2, 6, 3)  # image | pseudo-labels | hidden
+    assert (picture[:, :2] == 99).all()
+    assert picture[0, 2].tolist() == palette[3]
+    assert picture[0, 3].tolist() == [0, 0, 0]  # ignored
+    assert picture[1, 5].tolist() == palette[7]
+
+
+def test_detection_pictures_draw_each_tier_in_its_colour():
+    from mmdet.structures import DetDataSample
+    model = _det_model()
+    model.setup_pseudo_label_statistics(('a', 'b', 'c', 'd'))
+    target = DetDataSample()
+    target.gt_instances = InstanceData(
+        bboxes=torch.tensor([[2., 2., 20., 20.], [30., 30., 50., 50.]]),
+        labels=torch.tensor([0, 1]), scores=torch.tensor([0.9, 0.6]),
+        weights=torch.tensor([1.0, 0.6]))
+    target.ignored_instances = InstanceData(
+        bboxes=torch.tensor([[40., 2., 60., 20.]]), labels=torch.tensor([2]),
+        scores=torch.tensor([0.2]))
+    picture = model.render_pseudo_labels([np.zeros((64, 64, 3), np.uint8)],
+                                         [target])[0]
+    assert picture[20, 10].tolist() == [0, 200, 0]  # hard: green edge
+    assert picture[50, 40].tolist() == [230, 200, 0]  # weighted: yellow
+    assert picture[20, 50].tolist() == [220, 0, 0]  # ignored: red
+    assert picture[40, 10].tolist() == [0, 0, 0]

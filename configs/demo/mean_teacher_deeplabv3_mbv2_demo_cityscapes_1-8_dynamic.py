@@ -18,7 +18,7 @@ model = dict(
     threshold_scores='unlabelled')
 custom_hooks = [
     dict(type='mmkd.EMATeacherHook', momentum=0.01),
-    dict(type='mmkd.PseudoLabelStatsHook', interval=50),
+    dict(type='mmkd.PseudoLabelStatsHook', interval=50, image_interval=250),
     dict(type='mmkd.PseudoThresholdHook', interval=50),
     dict(type='mmkd.RNGStateHook'),
 ]

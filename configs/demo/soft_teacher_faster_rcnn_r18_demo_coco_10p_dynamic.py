@@ -25,7 +25,8 @@ custom_hooks = [
     dict(type='EMATeacherHook', momentum=0.01, buffers='skip'),
     dict(type='PseudoLabelStatsHook', interval=50,
          gt_ann_file='data/coco_demo/annotations/semi_anns/'
-         'instances_train2017.1@10-unlabeled.gt.json'),
+         'instances_train2017.1@10-unlabeled.gt.json',
+         image_interval=250),
     dict(type='PseudoThresholdHook', interval=50),
     dict(type='RNGStateHook'),
 ]

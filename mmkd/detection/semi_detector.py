@@ -117,6 +117,8 @@ class TeacherStudentDetector(TeacherStudentModel):
                     bboxes=project_boxes(target.ignored_instances.bboxes,
                                          t_to_s, sample.img_shape),
                     labels=target.ignored_instances.labels)
+                if 'scores' in target.ignored_instances:
+                    ignored.scores = target.ignored_instances.scores
                 sample.ignored_instances = ignored
             sample.set_metainfo(dict(
                 teacher_homography_matrix=target.homography_matrix,
@@ -142,8 +144,39 @@ class TeacherStudentDetector(TeacherStudentModel):
                 labels=inst.labels.cpu(), scores=inst.scores.cpu()))
         return records
 
-    def setup_pseudo_label_statistics(self, classes, gt_ann_file=None):
+    def setup_pseudo_label_statistics(self, classes, gt_ann_file=None,
+                                      palette=None):
         self._statistics = BoxPseudoLabelStatistics(classes, gt_ann_file)
+
+    def render_pseudo_labels(self, images, targets):
+        """The teacher-view images with their pseudo boxes: weight 1 green,
+        weighted (a dual-threshold labeller's middle tier) yellow, ignore
+        regions red; each with its class and score."""
+        import cv2
+        classes = self._statistics.classes if self._statistics else ()
+        out = []
+        for image, target in zip(images, targets):
+            image = np.ascontiguousarray(image.copy())
+            inst = target.gt_instances
+            ignored = target.get('ignored_instances')
+            boxes = [(b, lab, sc, (0, 200, 0) if w >= 1 else (230, 200, 0))
+                     for b, lab, sc, w in zip(
+                         inst.bboxes.tolist(), inst.labels.tolist(),
+                         inst.scores.tolist(),
+                         inst.get('weights', inst.scores.new_ones(
+                             len(inst))).tolist())]
+            if ignored is not None and 'scores' in ignored:
+                boxes += [(b, lab, sc, (220, 0, 0)) for b, lab, sc in zip(
+                    ignored.bboxes.tolist(), ignored.labels.tolist(),
+                    ignored.scores.tolist())]
+            for (x1, y1, x2, y2), lab, sc, rgb in boxes:
+                cv2.rectangle(image, (int(x1), int(y1)), (int(x2), int(y2)),
+                              rgb, 1)
+                name = classes[lab] if lab < len(classes) else str(lab)
+                cv2.putText(image, f'{name} {sc:.2f}', (int(x1), int(y1) + 8),
+                            cv2.FONT_HERSHEY_PLAIN, 0.6, rgb, 1)
+            out.append(image)
+        return out
 
     def summarise_pseudo_labels(self, records) -> Dict[str, float]:
         return self._statistics.summarise(records)

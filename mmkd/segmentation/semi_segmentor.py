@@ -5,6 +5,7 @@ import copy
 from collections import defaultdict
 from typing import Dict, List
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.structures import PixelData
@@ -171,8 +172,36 @@ class SemiSegmentor(TeacherStudentModel):
             records.append(record)
         return records
 
-    def setup_pseudo_label_statistics(self, classes, gt_ann_file=None):
+    def setup_pseudo_label_statistics(self, classes, gt_ann_file=None,
+                                      palette=None):
         self.classes = tuple(classes)
+        self.palette = palette
+
+    def render_pseudo_labels(self, images, targets):
+        """Per image: the image | its pseudo-labels in the class colours
+        (ignored pixels black) | the hidden ground truth when known."""
+        palette = np.asarray(
+            self.palette if getattr(self, 'palette', None) is not None
+            else np.random.default_rng(0).integers(
+                0, 256, (max(len(self.classes), 256), 3)), np.uint8)
+        palette = np.concatenate([palette, np.zeros(
+            (256 - len(palette), 3), np.uint8)]) if len(palette) < 256 \
+            else palette[:256]
+        palette[self.ignore_index] = 0
+
+        def colour(label_map):
+            return palette[label_map.cpu().numpy().clip(0, 255)]
+
+        out = []
+        for image, target in zip(images, targets):
+            label = target.gt_sem_seg.data[0]
+            h, w = image.shape[:2]
+            panels = [image, colour(label[:h, :w])]
+            hidden = target.get('hidden_sem_seg')
+            if hidden is not None:
+                panels.append(colour(hidden.data[0][:h, :w]))
+            out.append(np.concatenate(panels, axis=1))
+        return out
 
     def summarise_pseudo_labels(self, records) -> Dict[str, float]:
         sums = defaultdict(int)

@@ -19,6 +19,7 @@ import copy
 from contextlib import ExitStack
 from typing import Dict, List, Sequence, Tuple
 
+import numpy as np
 import torch
 from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
@@ -141,6 +142,10 @@ class TeacherStudentModel(BaseModel):
         self.threshold_scores = threshold_scores
         self.record_pseudo_labels = False
         self.pseudo_label_records: List = []
+        #: set by the statistics hook for one step: keep that step's
+        #: teacher-view images and targets (``kept_pseudo_label_batch``)
+        self.keep_pseudo_label_batch = False
+        self.kept_pseudo_label_batch = None
 
     # -- members ------------------------------------------------------------
     @property
@@ -241,6 +246,10 @@ class TeacherStudentModel(BaseModel):
         if self.record_pseudo_labels:
             self.pseudo_label_records.extend(
                 self.pseudo_label_records_of(targets))
+        if self.keep_pseudo_label_batch:
+            self.kept_pseudo_label_batch = (
+                inputs['unsup_teacher'].detach(), targets)
+            self.keep_pseudo_label_batch = False
         student_inputs, targets = self.to_student_view(
             targets, inputs['unsup_student'], data_samples['unsup_student'])
         unsup = self.unsup_loss(student_inputs, targets, info)
@@ -283,6 +292,27 @@ class TeacherStudentModel(BaseModel):
     def summarise_pseudo_labels(self, records) -> Dict[str, float]:
         raise TypeError(f'{type(self).__name__} has no pseudo-label '
                         'statistics')
+
+    def render_pseudo_labels(self, images: List[np.ndarray],
+                             targets) -> List[np.ndarray]:
+        """Pictures (RGB ``uint8``) of the teacher-view ``images`` with
+        their pseudo-labels drawn over them."""
+        raise TypeError(f'{type(self).__name__} does not draw pseudo-labels')
+
+    def display_images(self, inputs) -> List[np.ndarray]:
+        """The batch ``inputs`` as RGB ``uint8`` images: the data
+        preprocessor's normalisation (and BGR order) undone."""
+        pre = self.data_preprocessor
+        pre = getattr(pre, 'data_preprocessor', pre)  # multi-branch wrapper
+        x = inputs.detach().float()
+        if getattr(pre, '_enable_normalize', False):
+            x = x * pre.std.to(x) + pre.mean.to(x)
+        rgb = getattr(pre, '_channel_conversion',
+                      getattr(pre, 'channel_conversion', False))
+        if not rgb and x.shape[1] == 3:  # loaded as BGR, never converted
+            x = x.flip(1)
+        x = x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
+        return [np.ascontiguousarray(i) for i in x.cpu().numpy()]
 
     # -- inference ----------------------------------------------------------
     def predict_ensemble(self, name, inputs, data_samples):

@@ -1,3 +1,7 @@
+import os
+import os.path as osp
+
+import mmcv
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
@@ -20,12 +24,23 @@ class PseudoLabelStatsHook(Hook):
     ``…-unlabeled.gt.json``) -- precision and recall.  Scalars go to the
     message hub as ``train/pseudo/…`` and appear in the log and
     ``scalars.json``.  In distributed runs each rank reports its own images.
+
+    Pictures: every ``image_interval`` iterations (0: never) the model keeps
+    that step's teacher-view images and targets, draws the pseudo-labels
+    over the first ``num_images`` (``render_pseudo_labels``: boxes for
+    detection, a colour mask with ignored pixels black for segmentation)
+    and the hook writes them to ``<work_dir>/<out_dir>/iter_<i>_<k>.png``
+    (rank 0).
     """
     priority = 'NORMAL'
 
-    def __init__(self, interval=50, gt_ann_file=None):
+    def __init__(self, interval=50, gt_ann_file=None, image_interval=0,
+                 num_images=4, out_dir='pseudo_labels'):
         self.interval = interval
         self.gt_ann_file = gt_ann_file
+        self.image_interval = image_interval
+        self.num_images = num_images
+        self.out_dir = out_dir
 
     @staticmethod
     def _model(runner):
@@ -37,15 +52,37 @@ class PseudoLabelStatsHook(Hook):
         if not hasattr(model, 'summarise_pseudo_labels'):
             raise TypeError(f'PseudoLabelStatsHook: {type(model).__name__} '
                             'is not a teacher-student model')
-        classes = runner.train_dataloader.dataset.metainfo.get('classes', ())
-        model.setup_pseudo_label_statistics(tuple(classes), self.gt_ann_file)
+        metainfo = runner.train_dataloader.dataset.metainfo
+        model.setup_pseudo_label_statistics(
+            tuple(metainfo.get('classes', ())), self.gt_ann_file,
+            palette=metainfo.get('palette'))
         model.record_pseudo_labels = True
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        if self.image_interval and \
+                self.every_n_train_iters(runner, self.image_interval):
+            self._model(runner).keep_pseudo_label_batch = True
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
+        model = self._model(runner)
+        if model.kept_pseudo_label_batch is not None:
+            inputs, targets = model.kept_pseudo_label_batch
+            model.kept_pseudo_label_batch = None
+            if runner.rank == 0:
+                self.save_pictures(runner, model, inputs, targets)
         if not self.every_n_train_iters(runner, self.interval):
             return
-        model = self._model(runner)
         records, model.pseudo_label_records = model.pseudo_label_records, []
         for key, value in model.summarise_pseudo_labels(records).items():
             runner.message_hub.update_scalar(f'train/pseudo/{key}', value)
+
+    def save_pictures(self, runner, model, inputs, targets):
+        n = self.num_images
+        images = model.display_images(inputs[:n])
+        out = osp.join(runner.work_dir, self.out_dir)
+        os.makedirs(out, exist_ok=True)
+        for k, picture in enumerate(
+                model.render_pseudo_labels(images, targets[:n])):
+            mmcv.imwrite(picture[..., ::-1],
+                         osp.join(out, f'iter_{runner.iter + 1}_{k}.png'))
