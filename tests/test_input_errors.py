@@ -138,3 +138,45 @@ def test_cityscapes_missing_label_file(demo_root, tmp_path):
     cfg.train_dataloader.dataset.data_root = str(root)
     with pytest.raises(DataError, match=victim.name):
         DATASETS.build(cfg.train_dataloader.dataset)
+
+
+def _city_copy(demo_root, tmp_path):
+    root = tmp_path / 'city'
+    shutil.copytree(osp.join(demo_root, 'cityscapes_demo'), root)
+    label = sorted((root / 'gtFine' / 'train' / 'aachen').glob(
+        '*_labelTrainIds.png'))[0]
+    image = root / 'leftImg8bit' / 'train' / 'aachen' / label.name.replace(
+        'gtFine_labelTrainIds', 'leftImg8bit')
+    return root, str(image), str(label)
+
+
+def _load_first_city_sample(root):
+    from mmseg.registry import DATASETS
+    init_default_scope('mmseg')
+    cfg = load_config('configs/demo/deeplabv3_mbv2_demo_cityscapes_full.py')
+    ds = cfg.train_dataloader.dataset
+    ds.data_root = str(root)
+    ds.pipeline = ds.pipeline[:2]  # load image, load label
+    return DATASETS.build(ds)[0]
+
+
+def test_cityscapes_label_ids_outside_the_train_ids(demo_root, tmp_path):
+    import mmcv
+    root, _, label = _city_copy(demo_root, tmp_path)
+    seg = mmcv.imread(label, flag='unchanged')
+    seg[:2, :2] = 26  # a raw Cityscapes id (car), not a train id
+    seg[2:4, :2] = 33
+    mmcv.imwrite(seg, label)
+    with pytest.raises(DataError, match=rf'{label}: label ids \[26, 33\] '
+                       r'are not train ids \(0-18, 255 = ignore\)'):
+        _load_first_city_sample(root)
+
+
+def test_cityscapes_image_and_label_of_different_sizes(demo_root, tmp_path):
+    import mmcv
+    root, image, label = _city_copy(demo_root, tmp_path)
+    seg = mmcv.imread(label, flag='unchanged')
+    mmcv.imwrite(seg[:-8], label)
+    with pytest.raises(DataError, match=rf'{label}: label size .* differs '
+                       rf'from its image {image}'):
+        _load_first_city_sample(root)

@@ -76,6 +76,27 @@ def test_pseudo_labels_are_seg_data_samples_with_ignore_and_scores():
         assert (target.pseudo_weight.data[0] == 1).all()
 
 
+def test_an_image_smaller_than_the_crop_gets_no_pseudo_labels_in_padding():
+    model = _model(pseudo_labeller=dict(type='mmkd.FixedThreshold',
+                                        score_thr=0.0))
+    model.eval()
+    hidden = torch.zeros(2, 32, 32, dtype=torch.long)
+    hidden[1, 20:] = 255  # the padded ground truth of the smaller image
+    samples = _samples(2, hidden=hidden)
+    samples[1].set_metainfo(dict(img_shape=(20, 24)))  # padded to 32x32
+    targets, _ = model.pseudo_label(torch.randn(2, 3, 32, 32), samples)
+    small = targets[1].gt_sem_seg.data[0]
+    assert (small[:20, :24] != 255).all()
+    assert (small[20:] == 255).all() and (small[:, 24:] == 255).all()
+    assert (targets[1].pseudo_weight.data[0][20:] == 0).all()
+    assert (targets[0].gt_sem_seg.data[0] != 255).all()
+    model.setup_pseudo_label_statistics(tuple(f'c{i}' for i in range(19)))
+    stats = model.summarise_pseudo_labels(
+        model.pseudo_label_records_of(targets))
+    assert stats['coverage'] == pytest.approx(
+        (32 * 32 + 20 * 24) / (2 * 32 * 32))
+
+
 def test_cutmix_moves_images_labels_and_weights_together():
     model = _model(cutmix_prob=1.0)
     n, size = 4, 32
@@ -182,3 +203,32 @@ def test_load_from_a_plain_mmseg_checkpoint_fills_student_and_teacher(
     torch.manual_seed(7)
     plain = MODELS.build(load_config(CONFIG).model.student)
     assert_plain_checkpoint_fills_members(model, plain, tmp_path)
+
+
+@pytest.mark.slow
+def test_unlabelled_images_from_a_folder_without_split_list(tmp_path,
+                                                           demo_root):
+    root = osp.join(demo_root, 'cityscapes_demo') + '/'
+    cfg = load_config(CONFIG)
+    cfg.model.student.init_cfg = None
+    cfg.train_dataloader.dataset.labeled.data_root = root
+    pipeline = [t for t in cfg.train_dataloader.dataset.unlabeled.pipeline
+                if 'LoadSegAnnotations' not in t['type']]
+    cfg.train_dataloader.dataset.unlabeled = dict(
+        type='mmkd.UnlabeledImageFolder',
+        data_root=root + 'leftImg8bit/train/',
+        metainfo=dict(classes=cfg.train_dataloader.dataset.labeled.get(
+            'metainfo', {}).get('classes', ())),
+        pipeline=pipeline)
+    cfg.default_hooks.logger.interval = 1
+    cfg.train_cfg.max_iters = 2
+    cfg.train_cfg.val_interval = 10**6
+    cfg.default_hooks.checkpoint.save_best = None
+    for key in ('val_cfg', 'val_dataloader', 'val_evaluator'):
+        cfg[key] = None
+    path = str(tmp_path / 'folder.py')
+    cfg.dump(path)
+    r = run_tool('tools/train.py', path, '--work-dir', str(tmp_path / 'wd'))
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-4000:]
+    assert 'Iter(train) [2/2]' in out and 'unsup_loss_seg' in out

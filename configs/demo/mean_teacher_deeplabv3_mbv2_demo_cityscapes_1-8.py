@@ -34,7 +34,7 @@ geometry = [
 ]
 labeled_pipeline = [
     dict(type='mmkd.LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
+    dict(type='mmkd.LoadSegAnnotations'),
     geometry[0],
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     geometry[1],
@@ -46,7 +46,7 @@ labeled_pipeline = [
 # pseudo-label statistics only (no loss reads them; the crop ignores them)
 unlabeled_pipeline = [
     dict(type='mmkd.LoadImageFromFile', skip_bad=True),
-    dict(type='LoadAnnotations'),
+    dict(type='mmkd.LoadSegAnnotations'),
     geometry[0],
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
     geometry[1],

@@ -38,4 +38,6 @@ class CityscapesDataset(MMSegCityscapesDataset):
                 else d['seg_map_path']
             raise DataError(f'{len(missing)} of {len(data_list)} samples lack '
                             f'their image or label file, e.g. {path!r}')
+        for d in data_list:  # for LoadSegAnnotations' check of label ids
+            d['num_classes'] = len(self.metainfo['classes'])
         return data_list

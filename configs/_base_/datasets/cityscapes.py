@@ -6,7 +6,7 @@ data_root = 'data/cityscapes/'
 crop_size = (512, 1024)
 train_pipeline = [
     dict(type='mmkd.LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
+    dict(type='mmkd.LoadSegAnnotations'),
     dict(
         type='RandomResize',
         scale=(2048, 1024),
@@ -20,7 +20,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='mmkd.LoadImageFromFile'),
     dict(type='Resize', scale=(2048, 1024), keep_ratio=True),
-    dict(type='LoadAnnotations'),
+    dict(type='mmkd.LoadSegAnnotations'),
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(

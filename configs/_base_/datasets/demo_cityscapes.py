@@ -6,7 +6,7 @@ data_root = 'data/cityscapes_demo/'
 crop_size = (128, 128)
 train_pipeline = [
     dict(type='mmkd.LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
+    dict(type='mmkd.LoadSegAnnotations'),
     dict(
         type='RandomResize',
         scale=(256, 128),
@@ -20,7 +20,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='mmkd.LoadImageFromFile'),
     dict(type='Resize', scale=(256, 128), keep_ratio=True),
-    dict(type='LoadAnnotations'),
+    dict(type='mmkd.LoadSegAnnotations'),
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(

@@ -1,3 +1,3 @@
-from .loading import LoadImageFromFile
+from .loading import LoadImageFromFile, LoadSegAnnotations
 
-__all__ = ['LoadImageFromFile']
+__all__ = ['LoadImageFromFile', 'LoadSegAnnotations']

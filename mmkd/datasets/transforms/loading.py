@@ -1,9 +1,11 @@
 import logging
 
 import mmcv
+import numpy as np
 from mmcv.transforms import LoadImageFromFile as MMCVLoadImageFromFile
 from mmengine import fileio
 from mmengine.logging import print_log
+from mmseg.datasets.transforms import LoadAnnotations as MMSegLoadAnnotations
 
 from mmkd.registry import TRANSFORMS
 from mmkd.utils.errors import DataError
@@ -59,4 +61,43 @@ class LoadImageFromFile(MMCVLoadImageFromFile):
         results['img'] = img
         results['img_shape'] = img.shape[:2]
         results['ori_shape'] = img.shape[:2]
+        return results
+
+
+@TRANSFORMS.register_module()
+class LoadSegAnnotations(MMSegLoadAnnotations):
+    """mmseg's ``LoadAnnotations`` (a label PNG of train ids) that rejects
+    what would train silently on wrong data, with the file named:
+
+    * ids outside ``0 … num_classes − 1`` and ``ignore_index`` (e.g. raw
+      Cityscapes ids instead of ``labelTrainIds``);
+    * a label whose size differs from its image's.
+
+    ``num_classes`` defaults to the sample's (``mmkd.CityscapesDataset``
+    adds it), else the check of ids is skipped.
+    """
+
+    def __init__(self, *args, num_classes=None, ignore_index=255, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.num_classes = num_classes
+        self.ignore_index = ignore_index
+
+    def transform(self, results):
+        results = super().transform(results)
+        label = results['gt_seg_map']
+        path = results.get('seg_map_path')
+        img = results.get('img')
+        if img is not None and label.shape[:2] != img.shape[:2]:
+            raise DataError(
+                f'{path}: label size {label.shape[1]}x{label.shape[0]} '
+                f"differs from its image {results.get('img_path')} "
+                f'({img.shape[1]}x{img.shape[0]})')
+        num_classes = self.num_classes or results.get('num_classes')
+        if num_classes:
+            ids = np.unique(label)
+            bad = ids[(ids >= num_classes) & (ids != self.ignore_index)]
+            if len(bad):
+                raise DataError(
+                    f'{path}: label ids {bad.tolist()} are not train ids '
+                    f'(0-{num_classes - 1}, {self.ignore_index} = ignore)')
         return results
