@@ -237,7 +237,7 @@ def make_street_scene(rng, h, w, style='plain'):
     a colour tint and fog that grows with distance -- so that the class must
     be read from shape and context and more labelled images teach more.
     """
-    varied = style == 'varied'
+    varied = style in ('varied', 'longtail')
     lab = np.full((h, w), 10, np.uint8)  # sky
     horizon = int(h * rng.uniform(*((0.25, 0.6) if varied else (0.35, 0.5))))
     # buildings / walls / vegetation along the horizon
@@ -324,8 +324,10 @@ def make_street_scene(rng, h, w, style='plain'):
     img[lane] = 230
     veg = smooth_noise(rng, h, w, 4)[..., 0]
     img[lab == 8] *= (0.6 + 0.8 * veg[lab == 8])[..., None]
-    if varied:
+    if style == 'varied':
         img = vary_appearance(rng, img, lab, depth, horizon, yy, xx)
+    elif style == 'longtail':
+        img = longtail_appearance(rng, lab, yy, xx) * light
     img[lab == 255] = 30  # hood
     img *= (0.8 + 0.4 * smooth_noise(rng, h, w, 32))  # shadows
     img += rng.normal(0, 8, img.shape)
@@ -355,6 +357,60 @@ def vary_appearance(rng, img, lab, depth, horizon, yy, xx):
     far = np.where(yy < horizon, 1.0, 1.0 - depth)[..., None]
     fog = rng.uniform(0.0, 0.6) * far
     return out * (1 - fog) + fog * rng.uniform(120, 220)
+
+
+# 'longtail': per class, LONGTAIL_KINDS looks (a colour and a texture), the
+# same in every image and split, drawn per region with Zipf frequencies
+LONGTAIL_KINDS = 24
+LONGTAIL_ZIPF = 1.0
+
+
+def _longtail_bank():
+    bank_rng = np.random.default_rng(20261201)  # fixed: shared by all splits
+    kinds = []
+    for _ in range(len(CITYSCAPES_CLASSES)):
+        kinds.append([dict(rgb=bank_rng.uniform(20, 235, 3),
+                           texture=int(bank_rng.integers(0, 3)),
+                           scale=int(bank_rng.integers(3, 12)),
+                           angle=bank_rng.uniform(0, np.pi),
+                           period=bank_rng.uniform(3, 12),
+                           amp=bank_rng.uniform(0.1, 0.6))
+                      for _ in range(LONGTAIL_KINDS)])
+    freq = 1.0 / np.arange(1, LONGTAIL_KINDS + 1)**LONGTAIL_ZIPF
+    return kinds, freq / freq.sum()
+
+
+_LONGTAIL = None
+
+
+def longtail_appearance(rng, lab, yy, xx):
+    """The 'longtail' style: each connected region of a class takes one of
+    the class's looks (colour, texture), rare looks rarely -- a few labelled
+    images show the common looks only, as real classes' long tails of
+    appearance.  Colours are random per look, so colour alone says little
+    about the class; shape and context say it."""
+    global _LONGTAIL
+    if _LONGTAIL is None:
+        _LONGTAIL = _longtail_bank()
+    kinds, freq = _LONGTAIL
+    h, w = lab.shape
+    img = np.zeros((h, w, 3), np.float32)
+    for c in np.unique(lab[lab != 255]):
+        n, comp = cv2.connectedComponents((lab == c).astype(np.uint8))
+        for i in range(1, n):
+            m = comp == i
+            look = kinds[c][rng.choice(len(freq), p=freq)]
+            if look['texture'] == 1:  # blotches
+                pattern = smooth_noise(rng, h, w, look['scale'])[..., 0]
+            elif look['texture'] == 2:  # stripes
+                a, period = look['angle'], look['period']
+                pattern = 0.5 + 0.5 * np.sin(
+                    (xx * np.cos(a) + yy * np.sin(a)) * 2 * np.pi / period)
+            else:
+                pattern = np.full((h, w), 0.5, np.float32)
+            img[m] = look['rgb'] * (1 + look['amp'] *
+                                    (pattern[m] - 0.5))[:, None]
+    return img
 
 
 def make_cityscapes(out, rng, n_train, n_val, h, w, style='plain'):
@@ -504,7 +560,7 @@ def parse_args():
     p.add_argument('--city-val', type=int, default=64)
     p.add_argument('--city-size', type=int, nargs=2, default=[128, 256],
                    metavar=('H', 'W'))
-    p.add_argument('--city-style', choices=['plain', 'varied'],
+    p.add_argument('--city-style', choices=['plain', 'varied', 'longtail'],
                    default='plain',
                    help="street-scene appearance (see make_street_scene; "
                    "'varied' is the label-hungry candidate, under test)")
