@@ -1,4 +1,5 @@
 from .cityscapes import CityscapesDataset
+from .cityscapes_split import split_cityscapes, write_cityscapes_splits
 from .coco import CheckedCOCO, CocoDataset
 from .coco_split import load_coco_json, split_coco, write_splits
 from .image_folder import UnlabeledImageFolder
@@ -9,5 +10,5 @@ from .transforms import *  # noqa: F401,F403
 __all__ = [
     'CityscapesDataset', 'CheckedCOCO', 'CocoDataset', 'load_coco_json',
     'split_coco', 'write_splits', 'SemiDataset', 'SemiSampler',
-    'UnlabeledImageFolder'
+    'UnlabeledImageFolder', 'split_cityscapes', 'write_cityscapes_splits'
 ]

@@ -1,3 +1,4 @@
 from .loading import LoadImageFromFile, LoadSegAnnotations
+from .photometric import RandomGaussianBlur
 
-__all__ = ['LoadImageFromFile', 'LoadSegAnnotations']
+__all__ = ['LoadImageFromFile', 'LoadSegAnnotations', 'RandomGaussianBlur']

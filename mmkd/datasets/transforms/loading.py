@@ -71,7 +71,7 @@ class LoadSegAnnotations(MMSegLoadAnnotations):
 
     * ids outside ``0 … num_classes − 1`` and ``ignore_index`` (e.g. raw
       Cityscapes ids instead of ``labelTrainIds``);
-    * a label whose size differs from its image's.
+    * a label whose size differs from its image's (as loaded).
 
     ``num_classes`` defaults to the sample's (``mmkd.CityscapesDataset``
     adds it), else the check of ids is skipped.
@@ -86,12 +86,13 @@ class LoadSegAnnotations(MMSegLoadAnnotations):
         results = super().transform(results)
         label = results['gt_seg_map']
         path = results.get('seg_map_path')
-        img = results.get('img')
-        if img is not None and label.shape[:2] != img.shape[:2]:
+        # the image as loaded (a test pipeline resizes it before the label)
+        shape = results.get('ori_shape')
+        if shape is not None and tuple(label.shape[:2]) != tuple(shape[:2]):
             raise DataError(
                 f'{path}: label size {label.shape[1]}x{label.shape[0]} '
                 f"differs from its image {results.get('img_path')} "
-                f'({img.shape[1]}x{img.shape[0]})')
+                f'({shape[1]}x{shape[0]})')
         num_classes = self.num_classes or results.get('num_classes')
         if num_classes:
             ids = np.unique(label)
