@@ -63,24 +63,37 @@ class SemiSegmentor(TeacherStudentModel):
         self.cutmix_prob = cutmix_prob
         self.ignore_index = ignore_index
         self.classes = ()
-        self.check_labeller_classes(self.student.decode_head.num_classes)
+        self.check_labeller_classes(
+            getattr(self, self.student_names[0]).decode_head.num_classes)
 
     # -- teacher ------------------------------------------------------------
-    def teacher_probs(self, inputs):
-        """The teacher's softmax at the (padded) batch size -- mmseg's
-        ``encode_decode`` resizes to the first image's unpadded shape, which
-        misaligns the others when an image is smaller than the crop."""
-        teacher = self.teacher
-        logits = teacher.decode_head(teacher.extract_feat(inputs))
+    def member_logits(self, name, inputs):
+        """Decode-head logits of member ``name`` at the (padded) batch size
+        -- mmseg's ``encode_decode`` resizes to the first image's unpadded
+        shape, which misaligns the others when an image is smaller than the
+        crop."""
+        model = getattr(self, name)
+        logits = model.decode_head(model.extract_feat(inputs))
         return F.interpolate(logits, inputs.shape[-2:], mode='bilinear',
-                             align_corners=teacher.align_corners).softmax(1)
+                             align_corners=model.align_corners)
 
-    def pseudo_label(self, inputs, data_samples):
-        probs = self.teacher_probs(inputs)
+    def teacher_probs(self, inputs, name=None):
+        """Softmax of a teacher (default: the first) at the batch size."""
+        return self.member_logits(name or self.teacher_names[0],
+                                  inputs).softmax(1)
+
+    @staticmethod
+    def padding_masks(probs, data_samples):
+        """``(B, H, W)``: True on the batch padding of each image."""
         padded = torch.ones_like(probs[:, 0], dtype=torch.bool)
         for pad, sample in zip(padded, data_samples):
             h, w = sample.img_shape[:2]
             pad[:h, :w] = False
+        return padded
+
+    def pseudo_label(self, inputs, data_samples):
+        probs = self.teacher_probs(inputs)
+        padded = self.padding_masks(probs, data_samples)
         score, label = probs.max(1)
         self.observe_unlabelled_scores(score[~padded], label[~padded])
         targets = []
@@ -137,16 +150,17 @@ class SemiSegmentor(TeacherStudentModel):
 
     # -- student ------------------------------------------------------------
     def unsup_loss(self, inputs, targets, info) -> Dict:
-        student = self.student
-        logits = student.decode_head(student.extract_feat(inputs))
-        logits = F.interpolate(logits, inputs.shape[-2:], mode='bilinear',
-                               align_corners=student.align_corners)
         labels = torch.stack([t.gt_sem_seg.data[0] for t in targets])
         weights = torch.stack([t.pseudo_weight.data[0] for t in targets])
         valid = (labels != self.ignore_index).float().mean()
-        return dict(loss_seg=weighted_pixel_ce(logits, labels, weights,
-                                               self.ignore_index),
+        return dict(loss_seg=self.pseudo_label_loss(
+            self.student_names[0], inputs, labels, weights),
                     pseudo_coverage=valid.detach())
+
+    def pseudo_label_loss(self, name, inputs, labels, weights):
+        """Student ``name``'s ``Σ w·CE / #valid`` on the pseudo-labels."""
+        return weighted_pixel_ce(self.member_logits(name, inputs), labels,
+                                 weights, self.ignore_index)
 
     # -- statistics ---------------------------------------------------------
     def pseudo_label_records_of(self, targets) -> List[Dict]:

@@ -1,0 +1,152 @@
+"""Dual Mean-Teacher for semantic segmentation (after DMT, Lin et al.,
+"Dual Mean-Teacher: An Unbiased Semi-Supervised Framework for Audio-Visual
+Source Localization", NeurIPS 2023; transferred to segmentation here)."""
+import copy
+import os.path as osp
+from typing import Dict
+
+import torch
+from mmengine.structures import PixelData
+
+from mmkd.registry import MODELS
+from mmkd.utils.checkpoint_io import safe_torch_load
+
+from .dual_consensus import consensus_labels
+from .semi_segmentor import SemiSegmentor
+
+PAIRS = (('student_a', 'teacher_a'), ('student_b', 'teacher_b'))
+
+
+def check_pair_checkpoints(init_a, init_b):
+    """Two pairs must start from checkpoints of one architecture and class
+    list: compare the parameter names and shapes (and ``meta.dataset_meta
+    .classes`` when both have it) of two ``Pretrained`` init checkpoints
+    that exist, and name both files when they differ."""
+    paths = [(i or {}).get('checkpoint') for i in (init_a, init_b)]
+    if not all(isinstance(p, str) and osp.isfile(p) for p in paths):
+        return
+    ckpts = [safe_torch_load(p, map_location='cpu') for p in paths]
+    states = [c.get('state_dict', c) for c in ckpts]
+    shapes = [{k: tuple(v.shape) for k, v in s.items()
+               if hasattr(v, 'shape')} for s in states]
+    classes = [c.get('meta', {}).get('dataset_meta', {}).get('classes')
+               for c in ckpts]
+    if None not in classes and tuple(classes[0]) != tuple(classes[1]):
+        raise ValueError(f'the two initial checkpoints have different class '
+                         f'lists: {paths[0]} {list(classes[0])[:4]}... vs '
+                         f'{paths[1]} {list(classes[1])[:4]}...')
+    if shapes[0] != shapes[1]:
+        diff = sorted(set(shapes[0].items()) ^ set(shapes[1].items()))
+        raise ValueError(f'the two initial checkpoints are different '
+                         f'architectures: {paths[0]} vs {paths[1]} (first '
+                         f'difference: {diff[0][0]})')
+
+
+@MODELS.register_module()
+class DualMeanTeacherSegmentor(SemiSegmentor):
+    """Two teacher–student pairs; both teachers label every unlabelled crop.
+
+    * Each teacher is the EMA of its own student (``teacher_a`` of
+      ``student_a``, ``teacher_b`` of ``student_b``; one ``EMATeacherHook``
+      updates both); the pairs start from different initialisations
+      (e.g. two supervised checkpoints of different seeds).
+    * **Agreement filter**: each teacher's softmax binarised at δ
+      (``delta``); an unlabelled crop whose class-map agreement (mean IoU
+      over present classes, :func:`~.dual_consensus.class_map_agreement`) is
+      below ``agreement_thr`` (τ) is rejected -- all its pixels ignored, no
+      unsupervised loss; ``unsup_rejected`` logs the share.
+    * **Consensus**: a pixel gets class c only where both teachers predict
+      c with confidence ≥ δ, else ``ignore_index``; the same consensus (one
+      CutMix draw) supervises both students.  With an adaptive
+      pseudo-labeller (``DynamicDualThreshold``) its tiers apply to the
+      teachers' mean softmax on top: weights from its tiers, ignored below
+      τ_low or where it disagrees with the consensus.
+    * **Test time**: ``predict_on='ensemble'`` (default) -- the mean of the
+      two teachers' softmax maps; or any member.
+
+    Args:
+        student_a / student_b: mmseg segmentor configs (same classes).
+        delta, agreement_thr: δ and τ (0.5 and 0.5).
+        Others: :class:`SemiSegmentor`.
+    """
+    ensembles = ('ensemble', )
+
+    def __init__(self, student_a, student_b, delta=0.5, agreement_thr=0.5,
+                 predict_on='ensemble', **kwargs):
+        for key in ('student', 'teacher', 'students', 'teachers'):
+            if key in kwargs:
+                raise ValueError(f'DualMeanTeacherSegmentor names its '
+                                 f'members itself: give student_a / '
+                                 f'student_b, not {key}')
+        kwargs.setdefault('pseudo_labeller', None)
+        super().__init__(
+            students=dict(student_a=student_a, student_b=student_b),
+            teachers=dict(teacher_a=dict(ema_of='student_a'),
+                          teacher_b=dict(ema_of='student_b')),
+            predict_on=predict_on, **kwargs)
+        classes = [getattr(self, s).decode_head.num_classes
+                   for s, _ in PAIRS]
+        if classes[0] != classes[1]:
+            raise ValueError(f'student_a predicts {classes[0]} classes, '
+                             f'student_b {classes[1]}')
+        check_pair_checkpoints(student_a.get('init_cfg'),
+                               student_b.get('init_cfg'))
+        self.delta = delta
+        self.agreement_thr = agreement_thr
+
+    def sup_loss(self, inputs, data_samples) -> Dict:
+        losses = {}
+        for student, _ in PAIRS:
+            for key, value in getattr(self, student).loss(
+                    inputs, data_samples).items():
+                losses[f'{student[-1]}_{key}'] = value
+        return losses
+
+    def pseudo_label(self, inputs, data_samples):
+        probs_a = self.teacher_probs(inputs, 'teacher_a')
+        probs_b = self.teacher_probs(inputs, 'teacher_b')
+        mean = (probs_a + probs_b) / 2
+        padded = self.padding_masks(mean, data_samples)
+        score, label = mean.max(1)
+        self.observe_unlabelled_scores(score[~padded], label[~padded])
+        targets, rejected = [], 0
+        for i, sample in enumerate(data_samples):
+            label, agreement = consensus_labels(probs_a[i], probs_b[i],
+                                                self.delta, self.ignore_index)
+            weight = torch.ones_like(score[i])
+            if self.pseudo_labeller is not None:
+                tier_label, weight = self.pseudo_labeller(mean[i])
+                label = label.masked_fill(tier_label != label,
+                                          self.ignore_index)
+            if agreement < self.agreement_thr:
+                label = torch.full_like(label, self.ignore_index)
+                rejected += 1
+            label = label.masked_fill(padded[i], self.ignore_index)
+            weight = weight.masked_fill(label == self.ignore_index, 0.0)
+            target = copy.copy(sample)
+            if 'gt_sem_seg' in sample:  # hidden ground truth: statistics only
+                target.hidden_sem_seg = sample.gt_sem_seg
+            target.gt_sem_seg = PixelData(data=label[None])
+            target.pseudo_weight = PixelData(data=weight[None])
+            target.pseudo_score = PixelData(data=score[i][None])
+            targets.append(target)
+        return targets, dict(rejected=rejected / max(len(data_samples), 1))
+
+    def unsup_loss(self, inputs, targets, info) -> Dict:
+        labels = torch.stack([t.gt_sem_seg.data[0] for t in targets])
+        weights = torch.stack([t.pseudo_weight.data[0] for t in targets])
+        losses = {f'{student[-1]}_loss_seg': self.pseudo_label_loss(
+            student, inputs, labels, weights) for student, _ in PAIRS}
+        losses['rejected'] = labels.new_tensor(info['rejected'],
+                                               dtype=torch.float32)
+        losses['pseudo_coverage'] = (labels != self.ignore_index).float() \
+            .mean().detach()
+        return losses
+
+    def predict_ensemble(self, name, inputs, data_samples):
+        """The mean of the two teachers' softmax maps (mmseg's inference:
+        whole image or sliding window, as their ``test_cfg``)."""
+        metas = [s.metainfo for s in data_samples]
+        probs = sum(getattr(self, t).inference(inputs, metas).softmax(1)
+                    for _, t in PAIRS) / 2
+        return self.teacher_a.postprocess_result(probs, data_samples)
