@@ -19,7 +19,9 @@ def _demo_config(tmp_path, demo_root, name, max_iters, ckpt_interval=1000,
                  val=False):
     root = osp.join(demo_root, 'coco_demo') + '/'
     cfg = load_config(f'configs/demo/{name}.py')
-    cfg.model.student.init_cfg = None
+    for member in ('student', 'student_a', 'student_b'):
+        if member in cfg.model:
+            cfg.model[member].init_cfg = None
     for part in ('labeled', 'unlabeled'):
         cfg.train_dataloader.dataset[part].data_root = root
     cfg.custom_hooks[1].gt_ann_file = (

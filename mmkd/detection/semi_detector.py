@@ -48,7 +48,7 @@ class TeacherStudentDetector(TeacherStudentModel):
 
     @property
     def num_classes(self) -> int:
-        student = self.student
+        student = getattr(self, self.student_names[0])
         head = student.roi_head.bbox_head if hasattr(student, 'roi_head') \
             else student.bbox_head
         return head.num_classes
@@ -66,7 +66,8 @@ class TeacherStudentDetector(TeacherStudentModel):
     def labelled_teacher_scores(self, inputs, data_samples):
         """Scores and classes of the teacher's boxes on a labelled batch
         that match a ground-truth box of their class (IoU ≥ 0.5)."""
-        results = self.teacher.predict(inputs, data_samples, rescale=False)
+        teacher = getattr(self, self.teacher_names[0])
+        results = teacher.predict(inputs, data_samples, rescale=False)
         scores, labels = [], []
         for result, sample in zip(results, data_samples):
             pred, gt = result.pred_instances, sample.gt_instances

@@ -16,6 +16,7 @@ What differs from mmdet 3.3's ``SoftTeacher`` (same losses otherwise):
   post-processing.
 """
 import copy
+from contextlib import contextmanager
 from typing import Dict, List, Optional
 
 import torch
@@ -105,11 +106,14 @@ class SoftTeacher(TeacherStudentDetector):
                           dict(type='FixedThreshold', score_thr=0.5))
         kwargs.setdefault('record_score_thr', cls_pseudo_thr)
         super().__init__(*args, **kwargs)
-        if not (hasattr(self.student, 'rpn_head')
-                and hasattr(self.student, 'roi_head')):
+        #: the (student, teacher) pair the Soft Teacher losses use; a method
+        #: with several pairs switches it (:meth:`using_pair`)
+        self.active_pair = (self.student_names[0], self.teacher_names[0])
+        if not (hasattr(self.active_student, 'rpn_head')
+                and hasattr(self.active_student, 'roi_head')):
             raise TypeError('SoftTeacher needs a two-stage detector (with '
                             f'rpn_head and roi_head), got '
-                            f'{type(self.student).__name__}')
+                            f'{type(self.active_student).__name__}')
         self.rpn_pseudo_thr = rpn_pseudo_thr
         self.cls_pseudo_thr = cls_pseudo_thr
         self.reg_pseudo_thr = reg_pseudo_thr
@@ -118,12 +122,29 @@ class SoftTeacher(TeacherStudentDetector):
         self.ignore_iou_thr = ignore_iou_thr
 
     @property
+    def active_student(self):
+        return getattr(self, self.active_pair[0])
+
+    @property
+    def active_teacher(self):
+        return getattr(self, self.active_pair[1])
+
+    @contextmanager
+    def using_pair(self, student: str, teacher: str):
+        """Inside the block the Soft Teacher steps use this pair."""
+        saved, self.active_pair = self.active_pair, (student, teacher)
+        try:
+            yield
+        finally:
+            self.active_pair = saved
+
+    @property
     def with_mask(self) -> bool:
-        return self.student.roi_head.with_mask
+        return self.active_student.roi_head.with_mask
 
     # -- teacher --------------------------------------------------------------
     def pseudo_label(self, inputs, data_samples):
-        teacher = self.teacher
+        teacher = self.active_teacher
         x = teacher.extract_feat(inputs)
         proposals = teacher.rpn_head.predict(x, data_samples, rescale=False)
         results = teacher.roi_head.predict(x, proposals, data_samples,
@@ -139,7 +160,7 @@ class SoftTeacher(TeacherStudentDetector):
         """Per pseudo box: spread of the teacher's refinements of
         ``jitter_times`` jittered copies (:func:`jitter_uncertainty`); one
         RoI-head forward for the whole batch."""
-        roi_head = self.teacher.roi_head
+        roi_head = self.active_teacher.roi_head
         times = self.jitter_times
         jittered = [jitter_boxes(i.bboxes, times, self.jitter_scale)
                     .reshape(-1, 4) for i in instances]
@@ -170,7 +191,7 @@ class SoftTeacher(TeacherStudentDetector):
 
     # -- student ------------------------------------------------------------
     def unsup_loss(self, inputs, samples, info) -> Dict:
-        student = self.student
+        student = self.active_student
         x = student.extract_feat(inputs)
         losses, proposals = self.rpn_loss(x, samples)
         cls_instances = [s.gt_instances[s.gt_instances.scores
@@ -203,7 +224,7 @@ class SoftTeacher(TeacherStudentDetector):
             s = copy.copy(s)
             s.gt_instances = rpn_inst
             rpn_samples.append(s)
-        student = self.student
+        student = self.active_student
         proposal_cfg = student.train_cfg.get('rpn_proposal',
                                              student.test_cfg.rpn)
         losses, proposals = student.rpn_head.loss_and_predict(
@@ -213,7 +234,7 @@ class SoftTeacher(TeacherStudentDetector):
         return losses, proposals
 
     def _sample(self, x, proposals, instances):
-        roi_head = self.student.roi_head
+        roi_head = self.active_student.roi_head
         results = []
         for i, (props, gt) in enumerate(zip(proposals, instances)):
             priors = InstanceData(priors=props.bboxes)
@@ -224,13 +245,13 @@ class SoftTeacher(TeacherStudentDetector):
 
     def rcnn_cls_loss(self, x, proposals, instances, samples,
                       teacher_feats) -> Dict:
-        roi_head = self.student.roi_head
+        roi_head = self.active_student.roi_head
         bbox_head = roi_head.bbox_head
         sampling = self._sample(x, proposals, instances)
         rois = bbox2roi([s.priors for s in sampling])
         bbox_results = roi_head._bbox_forward(x, rois)
         labels, _, _, _ = bbox_head.get_targets(
-            sampling, self.student.train_cfg.rcnn)
+            sampling, self.active_student.train_cfg.rcnn)
         with torch.no_grad():
             bg_prob = self.teacher_background_prob(sampling, samples,
                                                    teacher_feats)
@@ -275,7 +296,7 @@ class SoftTeacher(TeacherStudentDetector):
                           s.teacher_img_shape)
             for res, s in zip(sampling, samples)
         ]
-        roi_head = self.teacher.roi_head
+        roi_head = self.active_teacher.roi_head
         if roi_head.bbox_head.custom_cls_channels or \
                 roi_head.bbox_head.loss_cls.use_sigmoid:
             raise NotImplementedError(
@@ -287,11 +308,11 @@ class SoftTeacher(TeacherStudentDetector):
     def rcnn_reg_loss(self, x, proposals, instances) -> Tensor:
         """RoI box loss on the confident-regression pseudo boxes, computed
         from the positive RoIs only (see the module docstring)."""
-        roi_head = self.student.roi_head
+        roi_head = self.active_student.roi_head
         bbox_head = roi_head.bbox_head
         sampling = self._sample(x, proposals, instances)
         labels, _, bbox_targets, bbox_weights = bbox_head.get_targets(
-            sampling, self.student.train_cfg.rcnn)
+            sampling, self.active_student.train_cfg.rcnn)
         pos = (labels >= 0) & (labels < bbox_head.num_classes)
         pos_rois = bbox2roi([s.pos_priors for s in sampling])
         if len(pos_rois) == 0:

@@ -2,44 +2,18 @@
 "Dual Mean-Teacher: An Unbiased Semi-Supervised Framework for Audio-Visual
 Source Localization", NeurIPS 2023; transferred to segmentation here)."""
 import copy
-import os.path as osp
 from typing import Dict
 
 import torch
 from mmengine.structures import PixelData
 
 from mmkd.registry import MODELS
-from mmkd.utils.checkpoint_io import safe_torch_load
+from mmkd.teacher_student.members import check_pair_checkpoints
 
 from .dual_consensus import consensus_labels
 from .semi_segmentor import SemiSegmentor
 
 PAIRS = (('student_a', 'teacher_a'), ('student_b', 'teacher_b'))
-
-
-def check_pair_checkpoints(init_a, init_b):
-    """Two pairs must start from checkpoints of one architecture and class
-    list: compare the parameter names and shapes (and ``meta.dataset_meta
-    .classes`` when both have it) of two ``Pretrained`` init checkpoints
-    that exist, and name both files when they differ."""
-    paths = [(i or {}).get('checkpoint') for i in (init_a, init_b)]
-    if not all(isinstance(p, str) and osp.isfile(p) for p in paths):
-        return
-    ckpts = [safe_torch_load(p, map_location='cpu') for p in paths]
-    states = [c.get('state_dict', c) for c in ckpts]
-    shapes = [{k: tuple(v.shape) for k, v in s.items()
-               if hasattr(v, 'shape')} for s in states]
-    classes = [c.get('meta', {}).get('dataset_meta', {}).get('classes')
-               for c in ckpts]
-    if None not in classes and tuple(classes[0]) != tuple(classes[1]):
-        raise ValueError(f'the two initial checkpoints have different class '
-                         f'lists: {paths[0]} {list(classes[0])[:4]}... vs '
-                         f'{paths[1]} {list(classes[1])[:4]}...')
-    if shapes[0] != shapes[1]:
-        diff = sorted(set(shapes[0].items()) ^ set(shapes[1].items()))
-        raise ValueError(f'the two initial checkpoints are different '
-                         f'architectures: {paths[0]} vs {paths[1]} (first '
-                         f'difference: {diff[0][0]})')
 
 
 @MODELS.register_module()

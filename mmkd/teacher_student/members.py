@@ -11,6 +11,7 @@ A teacher is ``dict(ema_of=STUDENT)`` (a copy of that student, moved by the
 EMA hook), ``dict(ema_of=STUDENT, model=CFG)`` (its own architecture, same
 parameter names) or ``dict(model=CFG)`` (frozen, never updated).
 """
+import os.path as osp
 from typing import Dict, Optional
 
 RESERVED = {'data_preprocessor', 'init_cfg', 'pseudo_labeller', 'training'}
@@ -64,3 +65,29 @@ def normalise_members(student, teacher, students: Optional[Dict],
                              'or `model` (a config)')
         specs[name] = spec
     return dict(students), specs
+
+
+def check_pair_checkpoints(init_a, init_b):
+    """Two pairs must start from checkpoints of one architecture and class
+    list: compare the parameter names and shapes (and ``meta.dataset_meta
+    .classes`` when both have it) of two ``Pretrained`` init checkpoints
+    that exist, and name both files when they differ."""
+    paths = [(i or {}).get('checkpoint') for i in (init_a, init_b)]
+    if not all(isinstance(p, str) and osp.isfile(p) for p in paths):
+        return
+    from mmkd.utils.checkpoint_io import safe_torch_load
+    ckpts = [safe_torch_load(p, map_location='cpu') for p in paths]
+    states = [c.get('state_dict', c) for c in ckpts]
+    shapes = [{k: tuple(v.shape) for k, v in s.items()
+               if hasattr(v, 'shape')} for s in states]
+    classes = [c.get('meta', {}).get('dataset_meta', {}).get('classes')
+               for c in ckpts]
+    if None not in classes and tuple(classes[0]) != tuple(classes[1]):
+        raise ValueError(f'the two initial checkpoints have different class '
+                         f'lists: {paths[0]} {list(classes[0])[:4]}... vs '
+                         f'{paths[1]} {list(classes[1])[:4]}...')
+    if shapes[0] != shapes[1]:
+        diff = sorted(set(shapes[0].items()) ^ set(shapes[1].items()))
+        raise ValueError(f'the two initial checkpoints are different '
+                         f'architectures: {paths[0]} vs {paths[1]} (first '
+                         f'difference: {diff[0][0]})')

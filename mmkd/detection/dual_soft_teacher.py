@@ -1,0 +1,150 @@
+"""Dual Mean-Teacher on Soft Teacher (after DMT, Lin et al., NeurIPS 2023;
+transferred to two-stage detection here)."""
+import copy
+from typing import Dict
+
+import torch
+from mmcv.ops import batched_nms
+from mmengine.structures import InstanceData
+
+from mmkd.registry import MODELS
+from mmkd.teacher_student.members import check_pair_checkpoints
+
+from .dual_consensus import consensus_boxes
+from .soft_teacher import SoftTeacher
+
+PAIRS = (('student_a', 'teacher_a'), ('student_b', 'teacher_b'))
+
+
+@MODELS.register_module()
+class DualSoftTeacher(SoftTeacher):
+    """Two Soft Teacher pairs supervised by their teachers' consensus.
+
+    * ``teacher_a`` is the EMA of ``student_a`` only, ``teacher_b`` of
+      ``student_b`` (one ``EMATeacherHook``); the pairs start from different
+      initial checkpoints (checked to be one architecture and class list).
+    * Both teachers detect on the weak view; per image their boxes with
+      score ≥ δ are matched (same class, greedy by IoU), an image whose mean
+      matched IoU (unmatched boxes count 0) is below τ is **rejected** (no
+      unsupervised loss; ``unsup_rejected``); matched pairs are fused
+      (``fusion``: score-weighted mean or intersection) into the pseudo
+      boxes, unmatched ones become ignore regions.  An adaptive
+      pseudo-labeller (``DynamicDualThreshold``) then tiers the fused boxes.
+    * Each student gets the Soft Teacher losses on the consensus, with the
+      background weights and box-jitter uncertainty of **its own** teacher.
+    * Test time: ``predict_on='ensemble'`` (default): both teachers' boxes,
+      merged by class-wise NMS (IoU ``ensemble_iou``), at most the teacher's
+      ``max_per_img``; or any member.
+
+    Args:
+        student_a / student_b: two-stage mmdet detector configs.
+        delta, agreement_thr: δ and τ (0.5 and 0.5).
+        fusion: ``'weighted_mean'`` or ``'intersection'``.
+        Others: :class:`SoftTeacher`.
+    """
+    ensembles = ('ensemble', )
+
+    def __init__(self, student_a, student_b, delta=0.5, agreement_thr=0.5,
+                 fusion='weighted_mean', ensemble_iou=0.5,
+                 predict_on='ensemble', **kwargs):
+        for key in ('student', 'teacher', 'students', 'teachers'):
+            if key in kwargs:
+                raise ValueError(f'DualSoftTeacher names its members itself: '
+                                 f'give student_a / student_b, not {key}')
+        super().__init__(
+            students=dict(student_a=student_a, student_b=student_b),
+            teachers=dict(teacher_a=dict(ema_of='student_a'),
+                          teacher_b=dict(ema_of='student_b')),
+            predict_on=predict_on, **kwargs)
+        check_pair_checkpoints(student_a.get('init_cfg'),
+                               student_b.get('init_cfg'))
+        self.delta = delta
+        self.agreement_thr = agreement_thr
+        self.fusion = fusion
+        self.ensemble_iou = ensemble_iou
+
+    def sup_loss(self, inputs, data_samples) -> Dict:
+        losses = {}
+        for student, _ in PAIRS:
+            for key, value in getattr(self, student).loss(
+                    inputs, data_samples).items():
+                losses[f'{student[-1]}_{key}'] = value
+        return losses
+
+    def teacher_detections(self, teacher, inputs, data_samples):
+        x = teacher.extract_feat(inputs)
+        proposals = teacher.rpn_head.predict(x, data_samples, rescale=False)
+        return x, teacher.roi_head.predict(x, proposals, data_samples,
+                                           rescale=False)
+
+    def pseudo_label(self, inputs, data_samples):
+        feats, results = {}, {}
+        for _, teacher in PAIRS:
+            feats[teacher], results[teacher] = self.teacher_detections(
+                getattr(self, teacher), inputs, data_samples)
+        kept, ignored, accepted = [], [], []
+        for ra, rb in zip(results['teacher_a'], results['teacher_b']):
+            fused, ignore, agreement = consensus_boxes(ra, rb, self.delta,
+                                                       self.fusion)
+            fused, tier_ignored = self.label_instances(fused)
+            kept.append(fused)
+            ignored.append(InstanceData(
+                bboxes=torch.cat([ignore.bboxes, tier_ignored.bboxes]),
+                labels=torch.cat([ignore.labels, tier_ignored.labels]),
+                scores=torch.cat([ignore.scores, tier_ignored.scores])))
+            accepted.append(agreement >= self.agreement_thr)
+        for student, teacher in PAIRS:  # each student's own uncertainty
+            with self.using_pair(student, teacher):
+                for inst, unc in zip(kept, self.regression_uncertainty(
+                        feats[teacher], kept, data_samples)):
+                    setattr(inst, f'reg_unc_{student[-1]}', unc)
+        return self.as_targets(data_samples, kept, ignored), dict(
+            teacher_feats=feats, accepted=accepted)
+
+    def unsup_loss(self, inputs, samples, info) -> Dict:
+        accepted = info['accepted']
+        idx = [i for i, ok in enumerate(accepted) if ok]
+        losses = dict(rejected=inputs.new_tensor(
+            1 - len(idx) / max(len(accepted), 1)))
+        if not idx:  # every image rejected: no unsupervised loss
+            return losses
+        inputs = inputs[idx]
+        for student, teacher in PAIRS:
+            kept = []
+            for i in idx:
+                sample = copy.copy(samples[i])
+                fields = dict(sample.gt_instances.items())
+                # a new InstanceData: a shallow copy shares its field set
+                sample.gt_instances = InstanceData(
+                    **fields, reg_unc=fields[f'reg_unc_{student[-1]}'])
+                kept.append(sample)
+            feats = tuple(f[idx] for f in info['teacher_feats'][teacher])
+            with self.using_pair(student, teacher):
+                pair_losses = super().unsup_loss(
+                    inputs, kept, dict(teacher_feats=feats))
+            losses.update({f'{student[-1]}_{k}': v
+                           for k, v in pair_losses.items()})
+        return losses
+
+    def predict_ensemble(self, name, inputs, data_samples):
+        """Both teachers' detections (in original image coordinates),
+        merged per class by NMS."""
+        per_teacher = [getattr(self, t).predict(inputs, data_samples)
+                       for _, t in PAIRS]
+        max_per_img = self.teacher_a.test_cfg.rcnn.get('max_per_img', 100)
+        out = []
+        for sample, a, b in zip(data_samples, *per_teacher):
+            pa, pb = a.pred_instances, b.pred_instances
+            merged = InstanceData(
+                bboxes=torch.cat([pa.bboxes, pb.bboxes]),
+                scores=torch.cat([pa.scores, pb.scores]),
+                labels=torch.cat([pa.labels, pb.labels]))
+            if len(merged):
+                _, keep = batched_nms(
+                    merged.bboxes, merged.scores, merged.labels,
+                    dict(type='nms', iou_threshold=self.ensemble_iou))
+                merged = merged[keep[:max_per_img]]
+            sample = copy.copy(a)
+            sample.pred_instances = merged
+            out.append(sample)
+        return out
