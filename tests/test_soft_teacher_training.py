@@ -91,9 +91,13 @@ def test_soft_teacher_mask_rcnn_trains_and_evaluates_masks(tmp_path,
     assert 'teacher/coco/segm_mAP' in out and 'student/coco/segm_mAP' in out
 
 
-def test_soft_teacher_coco_config_runs_two_iterations(tmp_path, demo_root):
-    """The paper-size config (R50-FPN, 1333 px, 1:4 batches of 5) on two
-    images laid out as data/coco with its semi-supervised split."""
+@pytest.mark.parametrize('name', ['soft_teacher_coco',
+                                  'dual_soft_teacher_coco'])
+def test_soft_teacher_coco_config_runs_two_iterations(name, tmp_path,
+                                                      demo_root):
+    """The paper-size configs (R50-FPN, 1333 px, 1:4 batches of 5; one pair
+    or two) on two images laid out as data/coco with its semi-supervised
+    split."""
     root = str(tmp_path / 'coco')
     make_tiny_coco(demo_root, root)
     ann = osp.join(root, 'annotations')
@@ -106,8 +110,11 @@ def test_soft_teacher_coco_config_runs_two_iterations(tmp_path, demo_root):
               open(osp.join(semi, 'instances_train2017.1@10-unlabeled.json'),
                    'w'))
     extra = '\n'.join([
-        f"_base_ = '{ROOT}/configs/soft_teacher_coco.py'",
-        "model = dict(student=dict(backbone=dict(init_cfg=None)))",
+        f"_base_ = '{ROOT}/configs/{name}.py'",
+        "model = dict(student=dict(backbone=dict(init_cfg=None)))"
+        if name == 'soft_teacher_coco' else
+        "model = dict(student_a=dict(backbone=dict(init_cfg=None)), "
+        "student_b=dict(backbone=dict(init_cfg=None)))",
         f"train_dataloader = dict(num_workers=1, dataset=dict("
         f"labeled=dict(data_root='{root}/'), unlabeled=dict("
         f"data_root='{root}/')))",
@@ -126,8 +133,9 @@ def test_soft_teacher_coco_config_runs_two_iterations(tmp_path, demo_root):
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-4000:]
     assert 'Iter(train) [2/2]' in out
-    assert 'unsup_loss_cls' in out
-    assert 'teacher/coco/bbox_mAP' in out
+    assert 'loss_cls' in out
+    assert ('teacher/coco/bbox_mAP' if name == 'soft_teacher_coco'
+            else 'ensemble/coco/bbox_mAP') in out
 
 
 def test_mmdet_soft_teacher_config_trains_and_evaluates_both(tmp_path,
