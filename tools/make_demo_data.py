@@ -238,6 +238,8 @@ def make_street_scene(rng, h, w, style='plain'):
     be read from shape and context and more labelled images teach more.
     """
     varied = style in ('varied', 'longtail')
+    # 'longtail': things big and many enough to be learnt in a short run
+    big = style == 'longtail'
     lab = np.full((h, w), 10, np.uint8)  # sky
     horizon = int(h * rng.uniform(*((0.25, 0.6) if varied else (0.35, 0.5))))
     # buildings / walls / vegetation along the horizon
@@ -273,18 +275,19 @@ def make_street_scene(rng, h, w, style='plain'):
         px = rng.uniform(0, w)
         bottom = horizon + rng.uniform(0.05, 0.3) * h
         ph = rng.uniform(0.3, 0.6) * h
-        put_box(5, px, bottom, max(2, w * 0.008), ph)
-        put_box(rng.choice([6, 7]), px, bottom - ph + 0.06 * h, w * 0.02,
-                0.07 * h)
+        put_box(5, px, bottom, max(2, w * (0.02 if big else 0.008)), ph)
+        put_box(rng.choice([6, 7]), px, bottom - ph + 0.06 * h,
+                w * (0.05 if big else 0.02), (0.12 if big else 0.07) * h)
     # vehicles and people in random order (not by depth: a later one covers
     # an earlier one wherever they overlap); the n draws below only keep the
     # random stream, hence the demo data and the README's numbers, as they
     # were -- the label-hungry generator of issue 12 replaces this scene
-    n_objects = int(rng.integers(2, 9))
+    n_objects = int(rng.integers(4, 13) if big else rng.integers(2, 9))
     rng.random(n_objects)
     for _ in range(n_objects):
         bottom = horizon + rng.uniform(0.05, 1.0) * (h - horizon)
-        scale = 0.2 + 0.8 * (bottom - horizon) / (h - horizon)
+        scale = (0.2 + 0.8 * (bottom - horizon) / (h - horizon)) * (
+            1.7 if big else 1.0)
         cx = vp + rng.uniform(-0.45, 0.45) * w
         cls = rng.choice([13, 13, 13, 11, 11, 14, 15, 16, 12, 17, 18])
         if cls in (13, 14, 15, 16):
