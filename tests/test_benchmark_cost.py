@@ -1,0 +1,51 @@
+"""tools/benchmark_cost.py: which members it initialises, and a tiny run of
+two configs with the ratio table."""
+import os.path as osp
+import sys
+
+import pytest
+
+from conftest import ROOT, run_tool
+
+sys.path.insert(0, osp.join(ROOT, 'tools'))
+from benchmark_cost import init_options  # noqa: E402
+
+DEMO = osp.join(ROOT, 'configs', 'demo')
+
+
+def test_every_initialised_member_gets_the_checkpoint_or_none():
+    dual = osp.join(DEMO, 'dual_mean_teacher_deeplabv3_mbv2_demo_cityscapes_'
+                    '1-8.py')
+    assert init_options(dual, 'x.pth') == [
+        'model.student_a.init_cfg.checkpoint=x.pth',
+        'model.student_b.init_cfg.checkpoint=x.pth']
+    single = osp.join(DEMO, 'mean_teacher_deeplabv3_mbv2_demo_cityscapes_'
+                      '1-8.py')
+    assert init_options(single, None) == ['model.student.init_cfg=None']
+    sup = osp.join(DEMO, 'deeplabv3_mbv2_demo_cityscapes_1-8.py')
+    assert init_options(sup, 'x.pth') == []
+
+
+@pytest.mark.slow
+def test_cost_table_of_two_configs(tmp_path, demo_root):
+    root = osp.join(demo_root, 'cityscapes_demo') + '/'
+    at = f"data_root='{root}'"
+    lines = {
+        'sup.py': [f"_base_ = '{DEMO}/deeplabv3_mbv2_demo_cityscapes_1-8.py'",
+                   f"train_dataloader = dict(dataset=dict({at}))"],
+        'mt.py': [f"_base_ = '{DEMO}/mean_teacher_deeplabv3_mbv2_demo_"
+                  "cityscapes_1-8.py'",
+                  "train_dataloader = dict(dataset=dict(labeled=dict("
+                  f"{at}), unlabeled=dict({at})))"]}
+    paths = []
+    for name, text in lines.items():
+        path = tmp_path / name
+        path.write_text('\n'.join(text) + '\n')
+        paths.append(str(path))
+    out = str(tmp_path / 'cost.md')
+    r = run_tool('tools/benchmark_cost.py', *paths, '--iters', '4',
+                 '--work-root', str(tmp_path / 'wd'), '--out', out)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    table = open(out).read()
+    assert '| sup | ' in table and '| mt | ' in table
+    assert '| sup | ' in table.split('\n')[2] and '| 1.00 |' in table
