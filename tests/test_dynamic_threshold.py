@@ -345,7 +345,9 @@ def test_detection_pictures_draw_each_tier_in_its_colour():
         scores=torch.tensor([0.2]))
     picture = model.render_pseudo_labels([np.zeros((64, 64, 3), np.uint8)],
                                          [target])[0]
-    assert picture[20, 10].tolist() == [0, 200, 0]  # hard: green edge
-    assert picture[50, 40].tolist() == [230, 200, 0]  # weighted: yellow
-    assert picture[20, 50].tolist() == [220, 0, 0]  # ignored: red
-    assert picture[40, 10].tolist() == [0, 0, 0]
+    k = 4  # 64 px are drawn 4x larger
+    assert picture.shape == (64 * k, 64 * k, 3)
+    assert picture[20 * k, 10 * k].tolist() == [0, 200, 0]  # hard: green
+    assert picture[50 * k, 40 * k].tolist() == [230, 200, 0]  # weighted
+    assert picture[20 * k, 50 * k].tolist() == [220, 0, 0]  # ignored: red
+    assert picture[40 * k, 10 * k].tolist() == [0, 0, 0]

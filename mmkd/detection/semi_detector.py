@@ -150,14 +150,18 @@ class TeacherStudentDetector(TeacherStudentModel):
         self._statistics = BoxPseudoLabelStatistics(classes, gt_ann_file)
 
     def render_pseudo_labels(self, images, targets):
-        """The teacher-view images with their pseudo boxes: weight 1 green,
-        weighted (a dual-threshold labeller's middle tier) yellow, ignore
-        regions red; each with its class and score."""
+        """The teacher-view images (enlarged up to 4x, to about 480 px)
+        with their pseudo boxes: weight 1 green, weighted (a dual-threshold
+        labeller's middle tier) yellow, ignore regions red; each with its
+        class and score."""
         import cv2
         classes = self._statistics.classes if self._statistics else ()
         out = []
         for image, target in zip(images, targets):
-            image = np.ascontiguousarray(image.copy())
+            # small images are drawn larger, so the labels stay readable
+            k = int(np.clip(480 // max(image.shape[:2]), 1, 4))
+            image = np.ascontiguousarray(
+                image.repeat(k, axis=0).repeat(k, axis=1))
             inst = target.gt_instances
             ignored = target.get('ignored_instances')
             boxes = [(b, lab, sc, (0, 200, 0) if w >= 1 else (230, 200, 0))
@@ -170,12 +174,12 @@ class TeacherStudentDetector(TeacherStudentModel):
                 boxes += [(b, lab, sc, (220, 0, 0)) for b, lab, sc in zip(
                     ignored.bboxes.tolist(), ignored.labels.tolist(),
                     ignored.scores.tolist())]
-            for (x1, y1, x2, y2), lab, sc, rgb in boxes:
-                cv2.rectangle(image, (int(x1), int(y1)), (int(x2), int(y2)),
-                              rgb, 1)
+            for box, lab, sc, rgb in boxes:
+                x1, y1, x2, y2 = (int(v * k) for v in box)
+                cv2.rectangle(image, (x1, y1), (x2, y2), rgb, 1)
                 name = classes[lab] if lab < len(classes) else str(lab)
-                cv2.putText(image, f'{name} {sc:.2f}', (int(x1), int(y1) + 8),
-                            cv2.FONT_HERSHEY_PLAIN, 0.6, rgb, 1)
+                cv2.putText(image, f'{name} {sc:.2f}', (x1 + 1, y1 + 10),
+                            cv2.FONT_HERSHEY_PLAIN, 0.7, rgb, 1)
             out.append(image)
         return out
 
