@@ -175,3 +175,21 @@ def test_dual_mean_teacher_trains_evaluates_and_resumes(tmp_path, demo_root):
     a, b = train_losses(straight), train_losses(resumed)
     for i in range(1, 5):
         assert b[i] == pytest.approx(a[i], rel=1e-5, abs=1e-6), (i, a, b)
+
+    # tools/test.py predicts with the ensemble (predict_on), or a member
+    val_cfg = config(2, True)
+    ckpt = str(tmp_path / 'val' / 'iter_2.pth')
+    for extra in ([], ['--model', 'teacher_b']):
+        r = run_tool('tools/test.py', val_cfg, ckpt, '--work-dir',
+                     str(tmp_path / 'test'), *extra)
+        assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+        assert 'mIoU' in r.stdout + r.stderr
+    # export one teacher as a plain mmseg checkpoint
+    out = str(tmp_path / 'teacher_a.pth')
+    r = run_tool('tools/export_student.py', val_cfg, ckpt, out, '--model',
+                 'teacher_a')
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    state = torch.load(out, weights_only=False)['state_dict']
+    full = torch.load(ckpt, weights_only=False)['state_dict']
+    key = next(k for k in state if k.endswith('conv_seg.weight'))
+    assert torch.equal(state[key], full['teacher_a.' + key])

@@ -50,11 +50,15 @@ def member_configs(model):
     students = dict(model.get('students') or {})
     if model.get('student') is not None:
         students['student'] = model['student']
-    members = dict(students)
     teachers = model.get('teachers')
     if teachers is None:
         teachers = dict(teacher=dict(model=model.get('teacher'),
                                      ema_of='student'))
+    for pair in ('a', 'b'):  # Dual Mean-Teacher's two pairs
+        if model.get(f'student_{pair}') is not None:
+            students[f'student_{pair}'] = model[f'student_{pair}']
+            teachers[f'teacher_{pair}'] = dict(ema_of=f'student_{pair}')
+    members = dict(students)
     for name, spec in teachers.items():
         members[name] = spec.get('model') or students.get(spec.get('ema_of'))
     return {k: v for k, v in members.items() if v is not None}
