@@ -232,3 +232,24 @@ def test_unlabelled_images_from_a_folder_without_split_list(tmp_path,
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-4000:]
     assert 'Iter(train) [2/2]' in out and 'unsup_loss_seg' in out
+
+
+def test_teacher_stays_frozen_and_in_eval_mode_while_training():
+    from mmkd.registry import MODELS
+    init_default_scope('mmseg')
+    cfg = load_config(CONFIG.replace('.py', '_dynamic.py'))
+    cfg.model.student.init_cfg = None
+    model = MODELS.build(cfg.model)
+    model.train()
+    assert model.student.training and not model.teacher.training
+    assert not any(p.requires_grad for p in model.teacher.parameters())
+    x = torch.randn(2, 3, 32, 32)
+    targets, _ = model.pseudo_label(x, _samples(2))
+    weights = torch.stack([t.pseudo_weight.data[0] for t in targets])
+    labels = torch.stack([t.gt_sem_seg.data[0] for t in targets])
+    loss = model.unsup_loss(x, targets, {})['loss_seg']
+    if (weights > 0).any():
+        loss.backward()
+    assert all(p.grad is None for p in model.teacher.parameters())
+    # ignored pixels carry weight 0 and the ignore label together
+    assert ((labels == 255) == (weights == 0)).all()
