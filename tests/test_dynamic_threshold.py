@@ -324,7 +324,9 @@ def test_segmentation_pictures_colour_labels_and_blacken_ignored():
     target.hidden_sem_seg = PixelData(data=torch.tensor([[[3, 3], [7, 7]]]))
     image = np.full((2, 2, 3), 99, np.uint8)
     picture = model.render_pseudo_labels([image], [target])[0]
-    assert picture.shape == (2, 6, 3)  # image | pseudo-labels | hidden
+    k = 4  # tiny panels are drawn 4x larger
+    assert picture.shape == (2 * k, 6 * k, 3)  # image | pseudo | hidden
+    picture = picture[::k, ::k]
     assert (picture[:, :2] == 99).all()
     assert picture[0, 2].tolist() == palette[3]
     assert picture[0, 3].tolist() == [0, 0, 0]  # ignored

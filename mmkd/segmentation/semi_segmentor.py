@@ -193,7 +193,8 @@ class SemiSegmentor(TeacherStudentModel):
 
     def render_pseudo_labels(self, images, targets):
         """Per image: the image | its pseudo-labels in the class colours
-        (ignored pixels black) | the hidden ground truth when known."""
+        (ignored pixels black) | the hidden ground truth when known;
+        enlarged up to 4x, to about 480 px per panel."""
         palette = np.asarray(
             self.palette if getattr(self, 'palette', None) is not None
             else np.random.default_rng(0).integers(
@@ -214,7 +215,9 @@ class SemiSegmentor(TeacherStudentModel):
             hidden = target.get('hidden_sem_seg')
             if hidden is not None:
                 panels.append(colour(hidden.data[0][:h, :w]))
-            out.append(np.concatenate(panels, axis=1))
+            picture = np.concatenate(panels, axis=1)
+            k = int(np.clip(480 // max(h, w), 1, 4))  # small crops larger
+            out.append(picture.repeat(k, axis=0).repeat(k, axis=1))
         return out
 
     def summarise_pseudo_labels(self, records) -> Dict[str, float]:
