@@ -78,10 +78,9 @@ def test_ensemble_merges_both_teachers_by_nms(monkeypatch):
     model.eval()
 
     def predictions(rows):
-        def predict(inputs, samples):
-            s = _sample()
-            s.pred_instances = _dets(rows)
-            return [s]
+        def predict(inputs, samples):  # as mmdet: into the given samples
+            samples[0].pred_instances = _dets(rows)
+            return samples
         return predict
 
     monkeypatch.setattr(model.teacher_a, 'predict', predictions(

@@ -129,12 +129,14 @@ class DualSoftTeacher(SoftTeacher):
     def predict_ensemble(self, name, inputs, data_samples):
         """Both teachers' detections (in original image coordinates),
         merged per class by NMS."""
-        per_teacher = [getattr(self, t).predict(inputs, data_samples)
-                       for _, t in PAIRS]
+        # mmdet's predict writes into the given samples and returns them:
+        # keep each teacher's instances before the next one replaces them
+        per_teacher = [
+            [r.pred_instances for r in getattr(self, t).predict(
+                inputs, data_samples)] for _, t in PAIRS]
         max_per_img = self.teacher_a.test_cfg.rcnn.get('max_per_img', 100)
         out = []
-        for sample, a, b in zip(data_samples, *per_teacher):
-            pa, pb = a.pred_instances, b.pred_instances
+        for sample, pa, pb in zip(data_samples, *per_teacher):
             merged = InstanceData(
                 bboxes=torch.cat([pa.bboxes, pb.bboxes]),
                 scores=torch.cat([pa.scores, pb.scores]),
@@ -144,7 +146,6 @@ class DualSoftTeacher(SoftTeacher):
                     merged.bboxes, merged.scores, merged.labels,
                     dict(type='nms', iou_threshold=self.ensemble_iou))
                 merged = merged[keep[:max_per_img]]
-            sample = copy.copy(a)
             sample.pred_instances = merged
             out.append(sample)
         return out
