@@ -8,12 +8,16 @@ from mmcv.ops import batched_nms
 from mmengine.structures import InstanceData
 
 from mmkd.registry import MODELS
-from mmkd.teacher_student.members import check_pair_checkpoints
+from mmkd.teacher_student.dual_pairs import (
+    DUAL_PAIRS,
+    dual_pair_members,
+    dual_sup_losses,
+)
 
 from .dual_consensus import consensus_boxes
 from .soft_teacher import SoftTeacher
 
-PAIRS = (('student_a', 'teacher_a'), ('student_b', 'teacher_b'))
+PAIRS = DUAL_PAIRS
 
 
 @MODELS.register_module()
@@ -47,29 +51,17 @@ class DualSoftTeacher(SoftTeacher):
     def __init__(self, student_a, student_b, delta=0.5, agreement_thr=0.5,
                  fusion='weighted_mean', ensemble_iou=0.5,
                  predict_on='ensemble', **kwargs):
-        for key in ('student', 'teacher', 'students', 'teachers'):
-            if key in kwargs:
-                raise ValueError(f'DualSoftTeacher names its members itself: '
-                                 f'give student_a / student_b, not {key}')
         super().__init__(
-            students=dict(student_a=student_a, student_b=student_b),
-            teachers=dict(teacher_a=dict(ema_of='student_a'),
-                          teacher_b=dict(ema_of='student_b')),
+            **dual_pair_members(type(self).__name__, student_a, student_b,
+                                kwargs),
             predict_on=predict_on, **kwargs)
-        check_pair_checkpoints(student_a.get('init_cfg'),
-                               student_b.get('init_cfg'))
         self.delta = delta
         self.agreement_thr = agreement_thr
         self.fusion = fusion
         self.ensemble_iou = ensemble_iou
 
     def sup_loss(self, inputs, data_samples) -> Dict:
-        losses = {}
-        for student, _ in PAIRS:
-            for key, value in getattr(self, student).loss(
-                    inputs, data_samples).items():
-                losses[f'{student[-1]}_{key}'] = value
-        return losses
+        return dual_sup_losses(self, inputs, data_samples)
 
     def teacher_detections(self, teacher, inputs, data_samples):
         x = teacher.extract_feat(inputs)

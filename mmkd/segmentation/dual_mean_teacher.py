@@ -8,12 +8,16 @@ import torch
 from mmengine.structures import PixelData
 
 from mmkd.registry import MODELS
-from mmkd.teacher_student.members import check_pair_checkpoints
+from mmkd.teacher_student.dual_pairs import (
+    DUAL_PAIRS,
+    dual_pair_members,
+    dual_sup_losses,
+)
 
 from .dual_consensus import consensus_labels
 from .semi_segmentor import SemiSegmentor
 
-PAIRS = (('student_a', 'teacher_a'), ('student_b', 'teacher_b'))
+PAIRS = DUAL_PAIRS
 
 
 @MODELS.register_module()
@@ -47,34 +51,21 @@ class DualMeanTeacherSegmentor(SemiSegmentor):
 
     def __init__(self, student_a, student_b, delta=0.5, agreement_thr=0.5,
                  predict_on='ensemble', **kwargs):
-        for key in ('student', 'teacher', 'students', 'teachers'):
-            if key in kwargs:
-                raise ValueError(f'DualMeanTeacherSegmentor names its '
-                                 f'members itself: give student_a / '
-                                 f'student_b, not {key}')
         kwargs.setdefault('pseudo_labeller', None)
         super().__init__(
-            students=dict(student_a=student_a, student_b=student_b),
-            teachers=dict(teacher_a=dict(ema_of='student_a'),
-                          teacher_b=dict(ema_of='student_b')),
+            **dual_pair_members(type(self).__name__, student_a, student_b,
+                                kwargs),
             predict_on=predict_on, **kwargs)
         classes = [getattr(self, s).decode_head.num_classes
                    for s, _ in PAIRS]
         if classes[0] != classes[1]:
             raise ValueError(f'student_a predicts {classes[0]} classes, '
                              f'student_b {classes[1]}')
-        check_pair_checkpoints(student_a.get('init_cfg'),
-                               student_b.get('init_cfg'))
         self.delta = delta
         self.agreement_thr = agreement_thr
 
     def sup_loss(self, inputs, data_samples) -> Dict:
-        losses = {}
-        for student, _ in PAIRS:
-            for key, value in getattr(self, student).loss(
-                    inputs, data_samples).items():
-                losses[f'{student[-1]}_{key}'] = value
-        return losses
+        return dual_sup_losses(self, inputs, data_samples)
 
     def pseudo_label(self, inputs, data_samples):
         probs_a = self.teacher_probs(inputs, 'teacher_a')
