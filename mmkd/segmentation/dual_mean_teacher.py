@@ -1,11 +1,9 @@
 """Dual Mean-Teacher for semantic segmentation (after DMT, Lin et al.,
 "Dual Mean-Teacher: An Unbiased Semi-Supervised Framework for Audio-Visual
 Source Localization", NeurIPS 2023; transferred to segmentation here)."""
-import copy
 from typing import Dict
 
 import torch
-from mmengine.structures import PixelData
 
 from mmkd.registry import MODELS
 from mmkd.teacher_student.dual_pairs import (
@@ -88,13 +86,8 @@ class DualMeanTeacherSegmentor(SemiSegmentor):
                 rejected += 1
             label = label.masked_fill(padded[i], self.ignore_index)
             weight = weight.masked_fill(label == self.ignore_index, 0.0)
-            target = copy.copy(sample)
-            if 'gt_sem_seg' in sample:  # hidden ground truth: statistics only
-                target.hidden_sem_seg = sample.gt_sem_seg
-            target.gt_sem_seg = PixelData(data=label[None])
-            target.pseudo_weight = PixelData(data=weight[None])
-            target.pseudo_score = PixelData(data=score[i][None])
-            targets.append(target)
+            targets.append(self.pseudo_target(sample, label, weight,
+                                              score[i]))
         return targets, dict(rejected=rejected / max(len(data_samples), 1))
 
     def unsup_loss(self, inputs, targets, info) -> Dict:

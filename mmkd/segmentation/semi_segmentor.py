@@ -97,21 +97,31 @@ class SemiSegmentor(TeacherStudentModel):
         score, label = probs.max(1)
         self.observe_unlabelled_scores(score[~padded], label[~padded])
         targets = []
-        for sample, prob, pad in zip(data_samples, probs, padded):
+        for sample, prob, top_score, pad in zip(data_samples, probs, score,
+                                                padded):
             out = self.pseudo_labeller(prob)
             label, weight = out if isinstance(out, tuple) else (
                 out, torch.ones_like(prob[0]))
             # padding is not image: never a pseudo-label
             label = label.masked_fill(pad, self.ignore_index)
             weight = weight.masked_fill(pad, 0.0)
-            target = copy.copy(sample)
-            if 'gt_sem_seg' in sample:  # hidden ground truth: statistics only
-                target.hidden_sem_seg = sample.gt_sem_seg
-            target.gt_sem_seg = PixelData(data=label[None])
-            target.pseudo_weight = PixelData(data=weight[None])
-            target.pseudo_score = PixelData(data=prob.max(0)[0][None])
-            targets.append(target)
+            targets.append(self.pseudo_target(sample, label, weight,
+                                              top_score))
         return targets, {}
+
+    @staticmethod
+    def pseudo_target(sample, label, weight, score):
+        """A teacher-view target: a copy of ``sample`` with the pseudo-label
+        map, its per-pixel weights and the teacher's top probability (the
+        sample's own labels, if loaded, kept as hidden ground truth for the
+        statistics only)."""
+        target = copy.copy(sample)
+        if 'gt_sem_seg' in sample:
+            target.hidden_sem_seg = sample.gt_sem_seg
+        target.gt_sem_seg = PixelData(data=label[None])
+        target.pseudo_weight = PixelData(data=weight[None])
+        target.pseudo_score = PixelData(data=score[None])
+        return target
 
     def labelled_teacher_scores(self, inputs, data_samples):
         """The teacher's top probability at the labelled pixels it predicts
