@@ -21,6 +21,16 @@ def mmkd_modules():
     register_all_modules(init_default_scope=False)
 
 
+@pytest.fixture(autouse=True)
+def isolated_default_scope():
+    """A test that sets mmengine's default scope (``init_default_scope``)
+    must not change where the next test's registries look."""
+    from mmengine.registry import DefaultScope
+    saved = DefaultScope._instance_dict.copy()
+    yield
+    DefaultScope._instance_dict = saved
+
+
 @pytest.fixture(scope='session')
 def demo_root(tmp_path_factory):
     """Tiny demo data sets made by tools/make_demo_data.py (the real

@@ -30,13 +30,16 @@ def test_every_initialised_member_gets_the_checkpoint_or_none():
 def test_cost_table_of_two_configs(tmp_path, demo_root):
     root = osp.join(demo_root, 'cityscapes_demo') + '/'
     at = f"data_root='{root}'"
+    evaluation = [f"{key} = dict(dataset=dict({at}))"
+                  for key in ('val_dataloader', 'test_dataloader')]
     lines = {
         'sup.py': [f"_base_ = '{DEMO}/deeplabv3_mbv2_demo_cityscapes_1-8.py'",
-                   f"train_dataloader = dict(dataset=dict({at}))"],
+                   f"train_dataloader = dict(dataset=dict({at}))",
+                   *evaluation],
         'mt.py': [f"_base_ = '{DEMO}/mean_teacher_deeplabv3_mbv2_demo_"
                   "cityscapes_1-8.py'",
                   "train_dataloader = dict(dataset=dict(labeled=dict("
-                  f"{at}), unlabeled=dict({at})))"]}
+                  f"{at}), unlabeled=dict({at})))", *evaluation]}
     paths = []
     for name, text in lines.items():
         path = tmp_path / name

@@ -144,6 +144,7 @@ def test_dual_mean_teacher_trains_evaluates_and_resumes(tmp_path, demo_root):
         for part in ('labeled', 'unlabeled'):
             cfg.train_dataloader.dataset[part].data_root = root
         cfg.val_dataloader.dataset.data_root = root
+        cfg.test_dataloader.dataset.data_root = root
         cfg.train_cfg.max_iters = iters
         cfg.train_cfg.val_interval = iters if val else 10**6
         cfg.default_hooks.logger.interval = 1
