@@ -7,8 +7,8 @@ from mmengine.structures import BaseDataElement
 
 from mmkd.volumetric import (
     VNet,
-    VolumeDiceMetric,
     VolumeSegmentor,
+    VolumeSegMetric,
     masked_cross_entropy,
     masked_mean,
     remove_small_components,
@@ -82,24 +82,71 @@ def test_masked_cross_entropy_and_mean_on_hand_computed_cases():
         pytest.approx((0.5 + 3) / 1.5, rel=1e-6)
 
 
-def _sample(pred, gt):
+def _sample(pred, gt, spacing=None):
     s = BaseDataElement()
     s.pred_seg_map = torch.as_tensor(pred)
     s.gt_seg_map = torch.as_tensor(gt)
+    if spacing is not None:
+        s.set_metainfo(dict(spacing=spacing))
     return s.to_dict()
 
 
-def test_volume_dice_metric():
+def test_volume_dice_and_jaccard_and_an_empty_prediction():
     gt = np.zeros((4, 4, 4), np.int64)
     gt[:2] = 1  # 32 voxels
     pred = np.zeros_like(gt)
     pred[1:3] = 1  # 32 voxels, 16 shared
-    metric = VolumeDiceMetric(num_classes=2)
+    metric = VolumeSegMetric(num_classes=2)
     metric.process({}, [_sample(pred, gt), _sample(np.zeros_like(gt), gt)])
     res = metric.compute_metrics(metric.results)
     # volume 1: Dice 2*16/64 = 0.5, Jaccard 16/48; volume 2 (empty): 0, 0
     assert res['Dice'] == pytest.approx((0.5 + 0) / 2 * 100)
     assert res['Jaccard'] == pytest.approx((16 / 48 + 0) / 2 * 100)
+    # the empty prediction has no distance (never 0): counted, left out
+    assert res['empty'] == 1
+    only_first = VolumeSegMetric(num_classes=2)
+    only_first.process({}, [_sample(pred, gt)])
+    first = only_first.compute_metrics(only_first.results)
+    assert res['HD95'] == first['HD95'] > 0
+    alone = VolumeSegMetric(num_classes=2)
+    alone.process({}, [_sample(np.zeros_like(gt), gt)])
+    alone_res = alone.compute_metrics(alone.results)
+    assert np.isnan(alone_res['HD95']) and alone_res['empty'] == 1
+
+
+def _ball(shape, centre, radius, spacing=(1, 1, 1)):
+    grid = np.meshgrid(*[np.arange(n) * s for n, s in zip(shape, spacing)],
+                       indexing='ij')
+    return sum((g - c * s)**2 for g, c, s in zip(grid, centre, spacing)) \
+        <= radius**2
+
+
+def test_surface_distances_of_shifted_spheres_in_voxels_and_mm():
+    """A sphere of radius r = 5 voxels and its copy shifted by d = 3 voxels,
+    voxels 0.5 x 0.5 x 2 mm. In voxels, HD95 = d and the directed ASD is
+    the mean of |sqrt(r² + d² + 2rd·u) − r| over u = cos θ uniform in
+    [-1, 1] = 1.5 (hand integral). Shifted along x, every distance in mm
+    is half the voxel one; along z the mm distances exceed the voxel ones."""
+    spacing = (0.5, 0.5, 2.0)
+    gt = _ball((40, 40, 24), (20, 20, 10), 5).astype(np.int64)
+
+    def scores(pred):
+        metric = VolumeSegMetric(num_classes=2)
+        metric.process({}, [_sample(pred, gt, spacing)])
+        return metric.compute_metrics(metric.results)
+
+    along_x = scores(np.roll(gt, 3, axis=0))
+    assert along_x['HD95'] == pytest.approx(3)
+    assert along_x['ASD'] == pytest.approx(1.5, abs=0.15)  # voxel surface
+    assert along_x['HD95_mm'] == pytest.approx(1.5)
+    assert along_x['ASD'] / 2 <= along_x['ASD_mm'] <= along_x['ASD']
+    along_z = scores(np.roll(gt, 3, axis=2))
+    assert along_z['HD95'] == pytest.approx(3)
+    assert along_z['ASD'] == pytest.approx(along_x['ASD'])
+    assert along_z['HD95_mm'] > along_z['HD95']
+    same = scores(gt)
+    assert same['Dice'] == 100 and same['HD95_mm'] == 0
+    assert same['ASD'] == 0 and same['empty'] == 0
 
 
 def test_remove_small_components():

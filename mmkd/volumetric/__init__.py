@@ -1,13 +1,13 @@
 from .datasets import CBCTDataset
 from .losses import masked_cross_entropy, masked_mean, soft_dice_loss
-from .metrics import VolumeDiceMetric
+from .metrics import VolumeSegMetric
 from .segmentor import VolumeSegmentor, remove_small_components
 from .transforms import LoadNiftiVolume, MonaiCompose, PackVolumeInputs
 from .vnet import VNet
 
 __all__ = [
     'CBCTDataset', 'masked_cross_entropy', 'masked_mean', 'soft_dice_loss',
-    'VolumeDiceMetric', 'VolumeSegmentor',
+    'VolumeSegMetric', 'VolumeSegmentor',
     'remove_small_components', 'LoadNiftiVolume', 'MonaiCompose',
     'PackVolumeInputs', 'VNet'
 ]

@@ -59,5 +59,5 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='VolumeDiceMetric', num_classes=2)
+val_evaluator = dict(type='VolumeSegMetric', num_classes=2)
 test_evaluator = val_evaluator
