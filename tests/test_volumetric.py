@@ -6,6 +6,7 @@ import torch
 from mmengine.structures import BaseDataElement
 
 from mmkd.volumetric import (
+    ResVNet,
     VNet,
     VolumeSegmentor,
     VolumeSegMetric,
@@ -24,6 +25,35 @@ def test_vnet_maps_volume_to_class_logits(residual):
     assert out.shape == (2, 3, 32, 16, 16)
     out.sum().backward()
     assert all(p.grad is not None for p in net.parameters())
+
+
+def test_resvnet_is_a_resnet34_encoder_on_the_vnet_decoder():
+    from mmkd.volumetric.resvnet import BasicBlock3d
+    net = ResVNet(in_channels=1, num_classes=2, base_channels=4)
+    blocks = [m for m in net.modules() if isinstance(m, BasicBlock3d)]
+    assert len(blocks) == 3 + 4 + 6 + 3
+    enc_norms = {type(m) for m in net.stages.modules()
+                 if 'Norm' in type(m).__name__}
+    dec_norms = {type(m) for m in net.dec.modules()
+                 if 'Norm' in type(m).__name__}
+    assert enc_norms == {torch.nn.InstanceNorm3d}
+    assert dec_norms == {torch.nn.BatchNorm3d}
+    out = net(torch.randn(2, 1, 32, 16, 16))
+    assert out.shape == (2, 2, 32, 16, 16)
+    out.sum().backward()
+    assert all(p.grad is not None for p in net.parameters())
+
+
+def test_vnet_dropout_is_on_in_training_only():
+    net = VNet(num_classes=2, base_channels=4, dropout=0.5)
+    x = torch.randn(2, 1, 32, 32, 32)
+    net.train()
+    torch.manual_seed(0)
+    a = net(x)
+    torch.manual_seed(1)
+    assert not torch.allclose(a, net(x))
+    net.eval()
+    assert torch.equal(net(x), net(x))
 
 
 def test_soft_dice_loss_hand_computed():

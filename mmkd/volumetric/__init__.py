@@ -1,6 +1,7 @@
 from .datasets import CBCTDataset
 from .losses import masked_cross_entropy, masked_mean, soft_dice_loss
 from .metrics import VolumeSegMetric
+from .resvnet import ResVNet
 from .segmentor import VolumeSegmentor, remove_small_components
 from .transforms import LoadNiftiVolume, MonaiCompose, PackVolumeInputs
 from .vnet import VNet
@@ -9,5 +10,5 @@ __all__ = [
     'CBCTDataset', 'masked_cross_entropy', 'masked_mean', 'soft_dice_loss',
     'VolumeSegMetric', 'VolumeSegmentor',
     'remove_small_components', 'LoadNiftiVolume', 'MonaiCompose',
-    'PackVolumeInputs', 'VNet'
+    'PackVolumeInputs', 'ResVNet', 'VNet'
 ]

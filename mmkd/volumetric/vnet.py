@@ -1,7 +1,7 @@
 """V-Net (Milletari et al., 3DV 2016) in the form the semi-supervised medical
 segmentation code bases use (UA-MT, MC-Net, RAIL): four stride-2 stages,
-additive skip connections, BatchNorm, and a ``residual`` switch for the
-residual V-Net (ResVNet) students of RAIL.
+additive skip connections, BatchNorm (RAIL's ResVNet students, a 3D
+ResNet-34 encoder on this decoder, are in ``resvnet.py``).
 
 MONAI's ``VNet`` fixes the first stage at 16 channels; here the width is
 ``base_channels`` so demo and test models can be narrow on a CPU.
@@ -74,8 +74,11 @@ class VNet(BaseModule):
         base_channels: width of the first stage (16 in the papers); stage i
             has ``base_channels * 2**i``.
         norm: ``'bn'`` (papers), ``'in'`` or ``'none'``.
-        residual: residual stages (ResVNet).
-        dropout: 3D dropout before the last conv (0 = off).
+        residual: residual stages (the V-Net paper's; off in the
+            semi-supervised code bases).
+        dropout: 3D dropout after the bottleneck and before the last conv,
+            as the semi-supervised code bases' ``has_dropout`` (0.5 there;
+            0 = off).
     Inputs must be divisible by 16 in each spatial dimension.
     """
 
@@ -109,6 +112,11 @@ class VNet(BaseModule):
             if i < 4:
                 skips.append(x)
                 x = self.down[i](x)
+        return self.decode(self.dropout(x), skips)
+
+    def decode(self, x, skips):
+        """Decoder from the bottleneck features and the four skips (fine
+        to coarse) to logits."""
         for up, dec, skip in zip(self.up, self.dec, reversed(skips)):
             x = dec(up(x) + skip)  # V-Net's additive skip connection
         return self.out(self.dropout(x))
