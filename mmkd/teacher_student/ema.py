@@ -54,7 +54,9 @@ class EMATeacherHook(Hook):
         momentum: ``m`` in ``θ_T ← (1 − m)·θ_T + m·θ_S`` (0.001).
         interval: update every ``interval`` iterations.
         warmup: use ``d_t = min(1 − m, 1 − 1/(t + 1))`` with ``t`` the number
-            of completed iterations (so the first update copies the student).
+            of completed iterations (so the first update copies the student),
+            or of the pair's own steps where the model counts them
+            (``model.ema_steps()``, one per pair of ``ema_pairs()``).
         buffers: ``'copy'`` | ``'ema'`` | ``'skip'`` (see module doc).
         pairs: ``(student, teacher)`` module paths on the model, e.g.
             ``[('student', 'teacher')]``; default: the pairs the model names
@@ -136,6 +138,10 @@ class EMATeacherHook(Hook):
         step = runner.iter + 1
         if step % self.interval != 0:
             return
-        momentum = self.momentum_at(step)
-        for student, teacher in self._pairs(self._model(runner)):
-            ema_update(teacher, student, momentum, self.buffers)
+        model = self._model(runner)
+        pairs = self._pairs(model)
+        # the pair's own step count where the model keeps one (RAIL's groups)
+        steps = model.ema_steps() if self.pairs is None and hasattr(
+            model, 'ema_steps') else [step] * len(pairs)
+        for (student, teacher), t in zip(pairs, steps):
+            ema_update(teacher, student, self.momentum_at(t), self.buffers)

@@ -1,6 +1,7 @@
 from .datasets import CBCTDataset
 from .losses import masked_cross_entropy, masked_mean, soft_dice_loss
 from .metrics import VolumeSegMetric
+from .rail import RAIL
 from .resvnet import ResVNet
 from .segmentor import VolumeSegmentor, remove_small_components
 from .transforms import LoadNiftiVolume, MonaiCompose, PackVolumeInputs
@@ -10,5 +11,5 @@ __all__ = [
     'CBCTDataset', 'masked_cross_entropy', 'masked_mean', 'soft_dice_loss',
     'VolumeSegMetric', 'VolumeSegmentor',
     'remove_small_components', 'LoadNiftiVolume', 'MonaiCompose',
-    'PackVolumeInputs', 'ResVNet', 'VNet'
+    'PackVolumeInputs', 'RAIL', 'ResVNet', 'VNet'
 ]

@@ -93,7 +93,7 @@ def teacher_loss(logits: Tensor, teacher_probs: Tensor, weight: float,
 def best_student(dice_losses: dict) -> str:
     """The name of the student with the lowest Dice loss on the labelled
     crop (the first one on a tie)."""
-    return min(dice_losses, key=lambda k: float(dice_losses[k]))
+    return min(dice_losses, key=lambda k: float(dice_losses[k].detach()))
 
 
 __all__ = ['sharpen', 'uniform_kl', 'dfs_loss', 'cal_loss', 'teacher_loss',

@@ -24,6 +24,28 @@ def remove_small_components(label, min_size):
     return out
 
 
+def sliding_window(volume, predictor, roi_size, overlap=0.5,
+                   sw_batch_size=1):
+    """``predictor``'s output map ``(num_classes, X, Y, Z)`` for one volume
+    ``(C, X, Y, Z)`` by MONAI's sliding-window inference (windows blended
+    with Gaussian weights); a volume smaller than ``roi_size`` is padded by
+    MONAI and cropped back."""
+    from monai.inferers import sliding_window_inference
+    out = sliding_window_inference(
+        volume[None], roi_size=tuple(roi_size), sw_batch_size=sw_batch_size,
+        predictor=predictor, overlap=overlap, mode='gaussian')
+    return out[0]
+
+
+def segmentation_of(probs, min_component_size=0):
+    """The label volume (``argmax``) of ``probs``, its small foreground
+    components removed."""
+    label = probs.argmax(0).cpu().numpy()
+    if min_component_size > 0:
+        label = remove_small_components(label, min_component_size)
+    return torch.from_numpy(label)
+
+
 @MODELS.register_module()
 class VolumeSegmentor(BaseModel):
     """Supervised 3D segmentation: a voxel-logit network trained with
@@ -73,19 +95,12 @@ class VolumeSegmentor(BaseModel):
     def predict_probs(self, volume):
         """Softmax probabilities ``(num_classes, X, Y, Z)`` of one volume
         ``(C, X, Y, Z)``, by sliding window."""
-        from monai.inferers import sliding_window_inference
-        logits = sliding_window_inference(
-            volume[None], roi_size=self.roi_size,
-            sw_batch_size=self.sw_batch_size, predictor=self.backbone,
-            overlap=self.sw_overlap, mode='gaussian')
-        return logits[0].softmax(0)
+        logits = sliding_window(volume, self.backbone, self.roi_size,
+                                self.sw_overlap, self.sw_batch_size)
+        return logits.softmax(0)
 
     def predict(self, inputs, data_samples):
         for volume, sample in zip(inputs, data_samples):
-            probs = self.predict_probs(volume)
-            label = probs.argmax(0).cpu().numpy()
-            if self.min_component_size > 0:
-                label = remove_small_components(label,
-                                                self.min_component_size)
-            sample.pred_seg_map = torch.from_numpy(label)
+            sample.pred_seg_map = segmentation_of(
+                self.predict_probs(volume), self.min_component_size)
         return data_samples

@@ -1,0 +1,162 @@
+"""RAIL: group turns, first-round losses, each teacher following only its
+own group's V-Net (per-group EMA steps), one optimiser per student, and a
+short run through tools/train.py that resumes exactly and tests."""
+import os.path as osp
+from types import SimpleNamespace
+
+import pytest
+import torch
+from mmengine.logging import MessageHub
+from mmengine.structures import BaseDataElement
+
+from conftest import load_config, run_tool
+from mmkd.engine import MemberOptimWrapperConstructor
+from mmkd.registry import MODELS
+from mmkd.teacher_student import EMATeacherHook
+
+NET = dict(in_channels=1, num_classes=2, base_channels=4)
+
+
+def _rail(**kwargs):
+    torch.manual_seed(0)
+    return MODELS.build(dict(type='mmkd.RAIL', vnet=dict(type='VNet', **NET),
+                             resvnet=dict(type='ResVNet', **NET),
+                             group_iters=2, rampup_iters=4,
+                             roi_size=(32, 16, 16), **kwargs))
+
+
+def _batch():
+    x_l, x_u = torch.rand(1, 32, 16, 16), torch.rand(1, 32, 16, 16)
+    y = (x_l[0] > 0.5).long()
+    sample = BaseDataElement()
+    sample.gt_seg_map = y
+    return dict(inputs=dict(sup=[x_l], unsup=[x_u]),
+                data_samples=dict(sup=[sample], unsup=[BaseDataElement()]))
+
+
+def _state(module):
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def _same(a, b):
+    return all(torch.equal(x, y) for x, y in zip(a, b))
+
+
+def test_groups_take_turns_and_each_teacher_follows_its_own_vnet():
+    model = _rail()
+    optim = MemberOptimWrapperConstructor({
+        name: dict(type='OptimWrapper',
+                   optimizer=dict(type='SGD', lr=0.1, momentum=0.9))
+        for name in model.student_names})(model)
+    assert set(optim.keys()) == set(model.student_names)
+    # the two groups start from different weights
+    assert not _same(_state(model.vnet_0), _state(model.vnet_1))
+    hook = EMATeacherHook(momentum=0.001, warmup=True)
+    hub = MessageHub.get_current_instance()
+    groups, keys = [], []
+    for it in range(6):
+        hub.update_info('iter', it)
+        before = {n: _state(getattr(model, n)) for n in model.member_names}
+        log = model.train_step(_batch(), optim)
+        hook.after_train_iter(SimpleNamespace(model=model, iter=it), it)
+        g = int(log['group'])
+        groups.append(g)
+        keys.append(sorted(k for k in log if 'loss_dfs' in k))
+        changed = {n for n in model.member_names
+                   if not _same(before[n], _state(getattr(model, n)))}
+        # the group's students and its teacher move; nothing of the other
+        assert changed == {f'vnet_{g}', f'resvnet_{g}', f'teacher_{g}'}
+        # the EMA warm-up counts the group's own steps: after its first
+        # step d = 0, the teacher is the V-Net's copy
+        if it in (0, 2):
+            assert _same(_state(getattr(model, f'teacher_{g}')),
+                         _state(getattr(model, f'vnet_{g}')))
+    assert groups == [0, 0, 1, 1, 0, 0]
+    assert model.group_steps.tolist() == [4, 2]
+    # DFS / CAL only after a group's first round (2 steps)
+    assert keys[:4] == [[]] * 4
+    assert keys[4] == ['resvnet_0.loss_dfs', 'vnet_0.loss_dfs']
+
+
+def test_the_ensemble_is_the_mean_softmax_of_the_four_students():
+    model = _rail().eval()
+    x = torch.rand(1, 32, 16, 16)
+    mean = torch.stack([getattr(model, n)(x[None]).softmax(1)
+                        for n in model.student_names]).mean(0)
+    assert torch.allclose(model([x], mode='tensor'), mean)
+    model.predict_on = 'teacher_1'
+    assert torch.allclose(model([x], mode='tensor'),
+                          model.teacher_1(x[None]).softmax(1))
+    sample = model([x], [BaseDataElement()], mode='predict')[0]
+    assert sample.pred_seg_map.shape == (32, 16, 16)
+
+
+def test_optimisers_must_name_trainable_members():
+    model = _rail()
+    cfg = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1))
+    for name in ('teacher_0', 'nobody'):
+        with pytest.raises(ValueError, match='not a trainable member'):
+            MemberOptimWrapperConstructor({name: cfg})(model)
+
+
+def _config(tmp_path, demo_root, iters, val=False):
+    root = osp.join(demo_root, 'cbct_demo') + '/'
+    cfg = load_config('configs/demo/rail_vnet_demo_cbct.py')
+    patch = (32, 32, 16)
+    for part in ('labeled', 'unlabeled'):
+        ds = cfg.train_dataloader.dataset[part]
+        ds.data_root = root
+        for t in ds.pipeline[1].transforms:
+            for key in ('spatial_size', 'roi_size'):
+                if key in t:
+                    t[key] = patch
+    for key in ('val_dataloader', 'test_dataloader'):
+        cfg[key].dataset.data_root = root
+    cfg.model.vnet.base_channels = cfg.model.resvnet.base_channels = 4
+    cfg.model.roi_size = patch
+    cfg.model.group_iters = 1
+    cfg.model.rampup_iters = 2
+    cfg.train_cfg.max_iters = iters
+    cfg.train_cfg.val_interval = iters if val else 10**6
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False,
+                                        interval=3, max_keep_ckpts=-1)
+    if not val:
+        for key in ('val_cfg', 'val_dataloader', 'val_evaluator'):
+            cfg[key] = None
+    path = tmp_path / f'rail_{iters}_{val}.py'
+    cfg.dump(str(path))
+    return str(path)
+
+
+@pytest.mark.slow
+def test_rail_resumes_exactly_and_tests_with_the_ensemble(tmp_path,
+                                                          demo_root):
+    from test_training import train_losses
+    straight = str(tmp_path / 'straight')
+    r = run_tool('tools/train.py', _config(tmp_path, demo_root, 5),
+                 '--work-dir', straight)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    resumed = str(tmp_path / 'resumed')
+    r = run_tool('tools/train.py', _config(tmp_path, demo_root, 3),
+                 '--work-dir', resumed)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    r = run_tool('tools/train.py', _config(tmp_path, demo_root, 5),
+                 '--work-dir', resumed, '--resume')
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-4000:]
+    assert 'vnet_1.loss_dfs' in out  # the groups' later rounds ran
+    a, b = train_losses(straight), train_losses(resumed)
+    # both groups, teachers, four optimisers and the step counters resume
+    for i in range(1, 6):
+        assert b[i] == pytest.approx(a[i], rel=1e-5, abs=1e-6), (i, a, b)
+    ckpt = osp.join(straight, 'iter_3.pth')
+    state = torch.load(ckpt, weights_only=False)
+    assert state['state_dict']['group_steps'].tolist() == [2, 1]
+    assert set(state['optimizer']) >= {'vnet_0', 'resvnet_0', 'vnet_1',
+                                       'resvnet_1'}
+    r = run_tool('tools/test.py', _config(tmp_path, demo_root, 5, val=True),
+                 ckpt, '--work-dir', str(tmp_path / 'test'))
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-3000:]
+    assert 'cbct/HD95_mm' in out and 'cbct/Dice' in out
