@@ -30,8 +30,11 @@ def _batch():
     y = (x_l[0] > 0.5).long()
     sample = BaseDataElement()
     sample.gt_seg_map = y
-    return dict(inputs=dict(sup=[x_l], unsup=[x_u]),
-                data_samples=dict(sup=[sample], unsup=[BaseDataElement()]))
+    return dict(inputs=dict(sup=[x_l], unsup_teacher=[x_u],
+                            unsup_student=[x_u]),
+                data_samples=dict(sup=[sample],
+                                  unsup_teacher=[BaseDataElement()],
+                                  unsup_student=[BaseDataElement()]))
 
 
 def _state(module):
@@ -160,3 +163,47 @@ def test_rail_resumes_exactly_and_tests_with_the_ensemble(tmp_path,
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-3000:]
     assert 'cbct/HD95_mm' in out and 'cbct/Dice' in out
+
+
+def test_3d_mean_teacher_consistency_is_the_mse_of_the_softmaxes():
+    model = MODELS.build(dict(
+        type='mmkd.VolumeMeanTeacher',
+        student=dict(type='VolumeSegmentor', backbone=dict(type='VNet',
+                                                           **NET),
+                     roi_size=(32, 16, 16)),
+        noise_std=0.0))
+    x = torch.rand(2, 1, 32, 16, 16)
+    targets, _ = model.pseudo_label(list(x), None)
+    assert torch.allclose(targets, model.teacher.backbone(x).softmax(1))
+    inputs, same = model.to_student_view(targets, list(x), None)
+    loss = model.unsup_loss(inputs, same, {})['loss_consistency']
+    probs = model.student.backbone(x).softmax(1)
+    assert loss.item() == pytest.approx(((probs - targets)**2).mean().item())
+    loss.backward()
+    assert all(p.grad is None for p in model.teacher.parameters())
+    assert any(p.grad is not None for p in model.student.parameters())
+
+
+@pytest.mark.slow
+def test_3d_mean_teacher_trains_two_iterations(tmp_path, demo_root):
+    cfg = load_config('configs/demo/mean_teacher_vnet_demo_cbct.py')
+    root = osp.join(demo_root, 'cbct_demo') + '/'
+    patch = (32, 32, 16)
+    for part in ('labeled', 'unlabeled'):
+        ds = cfg.train_dataloader.dataset[part]
+        ds.data_root = root
+        for t in ds.pipeline[1].transforms:
+            for key in ('spatial_size', 'roi_size'):
+                if key in t:
+                    t[key] = patch
+    cfg.val_dataloader.dataset.data_root = root
+    cfg.model.student.backbone.base_channels = 4
+    cfg.model.student.roi_size = patch
+    cfg.train_cfg.max_iters = cfg.train_cfg.val_interval = 2
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    path = str(tmp_path / 'mt3d.py')
+    cfg.dump(path)
+    r = run_tool('tools/train.py', path, '--work-dir', str(tmp_path / 'wd'))
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-4000:]
+    assert 'unsup_loss_consistency' in out and 'teacher/cbct/Dice' in out

@@ -1,5 +1,6 @@
 from .datasets import CBCTDataset
 from .losses import masked_cross_entropy, masked_mean, soft_dice_loss
+from .mean_teacher import VolumeMeanTeacher
 from .metrics import VolumeSegMetric
 from .rail import RAIL
 from .resvnet import ResVNet
@@ -11,5 +12,5 @@ __all__ = [
     'CBCTDataset', 'masked_cross_entropy', 'masked_mean', 'soft_dice_loss',
     'VolumeSegMetric', 'VolumeSegmentor',
     'remove_small_components', 'LoadNiftiVolume', 'MonaiCompose',
-    'PackVolumeInputs', 'RAIL', 'ResVNet', 'VNet'
+    'PackVolumeInputs', 'RAIL', 'ResVNet', 'VNet', 'VolumeMeanTeacher'
 ]

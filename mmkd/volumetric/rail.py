@@ -119,10 +119,11 @@ class RAIL(TeacherStudentModel):
         inputs, samples = data['inputs'], data['data_samples']
         x_l = torch.stack(list(inputs['sup']))
         y = torch.stack([s.gt_seg_map for s in samples['sup']]).to(x_l.device)
-        x_u = torch.stack(list(inputs['unsup']))
+        x_u = torch.stack(list(inputs['unsup_student']))
+        x_t = torch.stack(list(inputs['unsup_teacher']))
         names = self.group(g)
         with optim_wrapper[names[0]].optim_context(self):
-            losses = self.group_losses(g, x_l, y, x_u)
+            losses = self.group_losses(g, x_l, y, x_u, x_t)
         for name in names:
             optim_wrapper[name].update_params(sum(
                 v for k, v in losses.items()
@@ -132,16 +133,20 @@ class RAIL(TeacherStudentModel):
         log_vars['group'] = float(g)
         return log_vars
 
-    def group_losses(self, g: int, x_l, y, x_u) -> Dict[str, torch.Tensor]:
-        """The losses of both students of group ``g``, keyed
+    def group_losses(self, g: int, x_l, y, x_u, x_t=None
+                     ) -> Dict[str, torch.Tensor]:
+        """The losses of both students of group ``g`` on the labelled
+        patches ``x_l`` (labels ``y``) and the unlabelled ``x_u`` (the
+        teacher's view ``x_t``, by default the same), keyed
         ``<student>.loss_*`` (and statistics without ``loss``)."""
+        x_t = x_u if x_t is None else x_t
         t = int(self.group_steps[g])
         ramp = sigmoid_rampup(t, self.rampup_iters)
         first_round = t < self.group_iters
         n_l = x_l.shape[0]
         x = torch.cat([x_l, x_u])
         with torch.no_grad(), self.teacher_statistics():
-            teacher_probs = getattr(self, f'teacher_{g}')(x_u).softmax(1)
+            teacher_probs = getattr(self, f'teacher_{g}')(x_t).softmax(1)
         outs = {name: getattr(self, name)(x) for name in self.group(g)}
         if not first_round:
             other = self.group(1 - g)
