@@ -73,6 +73,7 @@ def make_tiny_cbct(dst):
         nib.save(nib.Nifti1Image(lab, aff),
                  osp.join(dst, 'labels', name + '.nii.gz'))
     open(osp.join(dst, 'labeled.txt'), 'w').write('train_0\n')
+    open(osp.join(dst, 'unlabeled.txt'), 'w').write('train_0\n')
     open(osp.join(dst, 'val.txt'), 'w').write('val_0\n')
 
 
@@ -96,6 +97,10 @@ CASES = {
         ]),
     'configs/baselines/vnet_cbct.py': (
         'cbct', ["train_cfg = dict(max_iters=1, val_interval=1)"]),
+    'configs/rail_cbct.py': (
+        'cbct_semi', ["train_cfg = dict(max_iters=1, val_interval=1)"]),
+    'configs/mean_teacher_cbct.py': (
+        'cbct_semi', ["train_cfg = dict(max_iters=1, val_interval=1)"]),
     # distillation: teacher weights are not available here (random teacher)
     'configs/distill/acam_kd_faster_rcnn_r101_r50_fpn_2x_coco.py': (
         'coco', [
@@ -125,9 +130,13 @@ def test_full_config_runs_one_iteration(config, demo_root, tmp_path):
     else:
         make_tiny_cbct(root)
     lines = [f"_base_ = '{ROOT}/{config}'"]
+    at = f"data_root='{root}/'"
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = f'dict({at})'
+        if key == 'train_dataloader' and kind.endswith('_semi'):
+            dataset = f'dict(labeled=dict({at}), unlabeled=dict({at}))'
         lines.append(f"{key} = dict(num_workers=1, persistent_workers=False, "
-                     f"dataset=dict(data_root='{root}/'))")
+                     f"dataset={dataset})")
     lines += [e.format(root=root) for e in extra]
     cfg = tmp_path / 'cfg.py'
     cfg.write_text('\n'.join(lines) + '\n')
@@ -142,5 +151,6 @@ def test_full_config_runs_one_iteration(config, demo_root, tmp_path):
     # that the results are empty instead of reporting 0)
     assert re.search(r'\(val\).*\[1/1\]', out), out[-2000:]
     metric = {'coco': 'The testing results of the whole dataset is empty',
-              'cityscapes': 'mIoU', 'cbct': 'cbct/Dice'}[kind]
+              'cityscapes': 'mIoU', 'cbct': 'cbct/Dice',
+              'cbct_semi': 'cbct/Dice'}[kind]
     assert metric in out or 'coco/bbox_mAP' in out
