@@ -158,11 +158,24 @@ def test_rail_resumes_exactly_and_tests_with_the_ensemble(tmp_path,
     assert state['state_dict']['group_steps'].tolist() == [2, 1]
     assert set(state['optimizer']) >= {'vnet_0', 'resvnet_0', 'vnet_1',
                                        'resvnet_1'}
+    test_dir = tmp_path / 'test'
     r = run_tool('tools/test.py', _config(tmp_path, demo_root, 5, val=True),
-                 ckpt, '--work-dir', str(tmp_path / 'test'))
+                 ckpt, '--work-dir', str(test_dir), '--out-dir', 'nifti',
+                 '--show-dir', 'pictures')
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-3000:]
     assert 'cbct/HD95_mm' in out and 'cbct/Dice' in out
+    # NIfTI predictions keep the input's grid, affine and spacing
+    import nibabel as nib
+    root = osp.join(demo_root, 'cbct_demo')
+    for case in open(osp.join(root, 'val.txt')).read().split():
+        src = nib.load(osp.join(root, 'images', case + '.nii.gz'))
+        pred = nib.load(str(test_dir / 'nifti' / (case + '.nii.gz')))
+        assert pred.shape == src.shape
+        assert (pred.affine == src.affine).all()
+        assert pred.header.get_zooms() == src.header.get_zooms()
+        assert set(pred.get_fdata().ravel().tolist()) <= {0.0, 1.0}
+        assert (test_dir / 'pictures' / (case + '.png')).is_file()
 
 
 def test_3d_mean_teacher_consistency_is_the_mse_of_the_softmaxes():

@@ -196,3 +196,21 @@ def test_sliding_window_prediction_covers_a_larger_volume():
     s = BaseDataElement()
     out = model.predict([vol], [s])[0]
     assert out.pred_seg_map.shape == (40, 24, 20)
+
+
+def test_slice_picture_marks_label_and_prediction():
+    from mmkd.volumetric.prediction_hook import volume_picture
+    vol = np.full((20, 16, 12), 0.5, np.float32)
+    label = np.zeros((20, 16, 12), np.int64)
+    label[5:10, 4:8, 3:9] = 1
+    pred = np.zeros_like(label)
+    pred[8:14, 4:8, 3:9] = 1
+    pic = volume_picture(vol, label, pred)
+    # axial slice through the label's centre (z = 5): image | overlay
+    axial = pic[:20]
+    assert axial.shape[1] == 2 * 16
+    overlay = axial[:, 16:].astype(int)
+    only_label, only_pred, both = overlay[6, 5], overlay[12, 5], overlay[9, 5]
+    assert only_label[1] > only_label[0] and only_pred[0] > only_pred[1]
+    assert (overlay[0, 0] == 128).all()  # elsewhere the grey image
+    assert both[0] > only_label[0] and both[1] > only_pred[1]

@@ -1,7 +1,7 @@
 """Test (evaluate) a checkpoint with an mmkd / mmdet / mmseg config.
 
     python tools/test.py CONFIG CHECKPOINT [--model NAME] [--work-dir DIR]
-        [--out FILE] [--show-dir DIR] [--cfg-options k=v ...]
+        [--out FILE] [--show-dir DIR] [--out-dir DIR] [--cfg-options k=v ...]
         [--launcher pytorch]
 """
 import argparse
@@ -35,6 +35,11 @@ def parse_args():
         '--show-dir',
         help='directory (inside the work dir) where painted images are '
         'saved')
+    parser.add_argument(
+        '--out-dir',
+        help='3D configs: write the predicted label volumes as NIfTI, with '
+        "each input's affine and spacing, to this directory (inside the "
+        'work dir when relative)')
     parser.add_argument('--wait-time', type=float, default=2,
                         help='the interval of show (s)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -60,7 +65,7 @@ def enable_show_dir(cfg, show_dir):
                            'mmseg SegVisualizationHook)')
     hooks[key]['draw'] = True
     if 'test_out_dir' in hooks[key] or hooks[key]['type'].endswith(
-            'DetVisualizationHook'):
+            ('DetVisualizationHook', 'VolumePredictionHook')):
         hooks[key]['test_out_dir'] = show_dir
     else:  # mmseg's hook writes under the visualizer's save_dir
         cfg.visualizer['save_dir'] = osp.join(cfg.work_dir, show_dir)
@@ -84,6 +89,14 @@ def main():
     cfg.load_from = args.checkpoint
     if args.show_dir:
         enable_show_dir(cfg, args.show_dir)
+    if args.out_dir:
+        hook = cfg.default_hooks.get('visualization', {})
+        if 'VolumePredictionHook' not in str(hook.get('type', '')):
+            raise SystemExit('error: --out-dir writes NIfTI predictions of '
+                             '3D configs (default_hooks.visualization = '
+                             "mmkd.VolumePredictionHook); this config's "
+                             f"visualization hook is {hook.get('type')}")
+        hook['out_dir'] = args.out_dir
     cpu_distributed_setup(cfg, args.launcher)
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
