@@ -127,6 +127,94 @@ def test_nifti_image_label_shape_mismatch(tmp_path):
                             pipeline=[]))
 
 
+def _nifti_cases(root, cases):
+    """``cases``: name -> (image array, image affine, label array or None,
+    label affine)."""
+    import nibabel as nib
+    for sub in ('images', 'labels'):
+        (root / sub).mkdir(exist_ok=True)
+    for name, (img, aff, lab, lab_aff) in cases.items():
+        nib.save(nib.Nifti1Image(img, aff),
+                 str(root / 'images' / f'{name}.nii.gz'))
+        if lab is not None:
+            nib.save(nib.Nifti1Image(lab, lab_aff),
+                     str(root / 'labels' / f'{name}.nii.gz'))
+    (root / 'list.txt').write_text(''.join(n + '\n' for n in cases))
+
+
+def _cbct(root, **kwargs):
+    from mmkd.registry import DATASETS
+    init_default_scope('mmkd')
+    return DATASETS.build(dict(
+        type='CBCTDataset', data_root=str(root), ann_file='list.txt',
+        data_prefix=dict(img_path='images', seg_map_path='labels'),
+        pipeline=[], **kwargs))
+
+
+def test_nifti_label_on_another_voxel_grid(tmp_path):
+    vol = np.zeros((8, 8, 8), np.int16)
+    _nifti_cases(tmp_path, dict(case_0=(vol, np.eye(4), vol.astype(
+        np.uint8), np.diag([0.5, 0.5, 0.5, 1.0]))))
+    with pytest.raises(DataError, match=r'labels/case_0\.nii\.gz: label '
+                       r'affine does not match image .*images/case_0'):
+        _cbct(tmp_path)
+
+
+def test_nifti_label_values_that_are_not_classes(tmp_path):
+    from mmkd.volumetric import LoadNiftiVolume
+    lab = np.zeros((8, 8, 8), np.int16)
+    lab[0, 0, :2] = (3, 7)
+    _nifti_cases(tmp_path, dict(case_0=(lab, np.eye(4), lab, np.eye(4))))
+    sample = dict(img_path=str(tmp_path / 'images' / 'case_0.nii.gz'),
+                  seg_map_path=str(tmp_path / 'labels' / 'case_0.nii.gz'))
+    with pytest.raises(DataError, match=r'case_0\.nii\.gz: label values '
+                       r'\[3, 7\] are not classes .*\[0, 3\)'):
+        LoadNiftiVolume(binary_label=False, num_classes=3)(dict(sample))
+    # binary: every positive id is the tooth; negative ids are not classes
+    assert LoadNiftiVolume()(dict(sample))['gt_seg_map'].max() == 1
+    lab[1, 1, 1] = -1
+    _nifti_cases(tmp_path, dict(case_0=(lab, np.eye(4), lab, np.eye(4))))
+    with pytest.raises(DataError, match=r'label values \[-1\]'):
+        LoadNiftiVolume()(dict(sample))
+
+
+def test_truncated_nifti_is_an_error_or_skipped_when_unlabelled(tmp_path):
+    import logging
+
+    from mmkd.volumetric import LoadNiftiVolume
+    vol = np.random.default_rng(0).normal(size=(16, 16, 16)).astype(
+        np.float32)
+    lab = np.zeros(vol.shape, np.uint8)
+    _nifti_cases(tmp_path, dict(case_0=(vol, np.eye(4), lab, np.eye(4)),
+                                case_1=(vol, np.eye(4), lab, np.eye(4))))
+    path = tmp_path / 'images' / 'case_1.nii.gz'
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])  # truncated
+    sample = dict(img_path=str(path))
+    with pytest.raises(DataError, match=r'case_1\.nii\.gz: cannot read'):
+        LoadNiftiVolume(with_label=False)(dict(sample))
+    from mmengine.logging import MMLogger
+    loader = LoadNiftiVolume(with_label=False, skip_bad=True)
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = MMLogger.get_instance('mmkd_nifti_skip_test')
+    logger.addHandler(handler)
+    try:
+        assert loader(dict(sample)) is None
+    finally:
+        logger.removeHandler(handler)
+    assert loader.num_skipped == 1
+    assert 'case_1.nii.gz' in records[-1].getMessage()
+    # a header cut short: an error in a labelled list, skipped (counted)
+    # in an unlabelled one
+    path.write_bytes(data[:100])
+    ds = _cbct(tmp_path, with_label=False)
+    assert len(ds) == 1 and ds.num_skipped == 1
+    with pytest.raises(DataError, match=r'case_1\.nii\.gz: not a readable'):
+        _cbct(tmp_path)
+
+
 def test_cityscapes_missing_label_file(demo_root, tmp_path):
     from mmseg.registry import DATASETS
     root = tmp_path / 'city'

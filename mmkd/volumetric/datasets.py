@@ -1,6 +1,9 @@
+import logging
 import os.path as osp
 
+import numpy as np
 from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
 
 from mmkd.registry import DATASETS
 from mmkd.utils.errors import DataError, check_dir, check_file
@@ -12,8 +15,11 @@ class CBCTDataset(BaseDataset):
 
     ``data_root/<data_prefix.img_path>/<case><suffix>`` with an optional label
     volume of the same name under ``data_prefix.seg_map_path``; ``ann_file``
-    lists the cases, one a line.  Image and label shapes are checked from the
-    headers when the dataset is built (nothing is decoded).
+    lists the cases, one a line.  Image and label shapes and affines are
+    checked from the headers when the dataset is built (nothing is decoded):
+    a mismatch is an error naming both files. An unreadable image header is
+    an error, in an unlabelled list (``with_label=False``) a warning: the
+    case is left out and counted (``num_skipped``).
 
     Args:
         with_label: load labels (False for unlabelled lists).
@@ -24,6 +30,7 @@ class CBCTDataset(BaseDataset):
     def __init__(self, *args, with_label=True, suffix='.nii.gz', **kwargs):
         self.with_label = with_label
         self.suffix = suffix
+        self.num_skipped = 0
         super().__init__(*args, **kwargs)
 
     def load_data_list(self):
@@ -45,10 +52,17 @@ class CBCTDataset(BaseDataset):
                        f'{self.ann_file}')
             info = dict(img_path=img_path, case=case)
             try:
-                img_hdr = nib.load(img_path).header
+                img_nii = nib.load(img_path)
             except Exception as e:
-                raise DataError(f'{img_path}: not a readable NIfTI file '
-                                f'({e})') from e
+                msg = f'{img_path}: not a readable NIfTI file ({e})'
+                if self.with_label:
+                    raise DataError(msg) from e
+                self.num_skipped += 1
+                print_log(f'skipped {msg} ({self.num_skipped} unlabelled '
+                          f'case(s) of {self.ann_file} skipped)',
+                          logger='current', level=logging.WARNING)
+                continue
+            img_hdr = img_nii.header
             info['ori_shape'] = tuple(int(s) for s in img_hdr.get_data_shape())
             info['spacing'] = tuple(float(s) for s in img_hdr.get_zooms()[:3])
             if self.with_label:
@@ -56,12 +70,26 @@ class CBCTDataset(BaseDataset):
                 check_file(seg_path, f'label of case {case!r}',
                            hint=f'listed in {self.ann_file}; use '
                            'with_label=False for unlabelled cases')
+                try:
+                    lab_nii = nib.load(seg_path)
+                except Exception as e:
+                    raise DataError(f'{seg_path}: not a readable NIfTI file '
+                                    f'({e})') from e
                 lab_shape = tuple(
-                    int(s) for s in nib.load(seg_path).header.get_data_shape())
+                    int(s) for s in lab_nii.header.get_data_shape())
                 if lab_shape != info['ori_shape']:
                     raise DataError(
                         f'{seg_path}: label shape {lab_shape} does not match '
                         f'image {img_path} shape {info["ori_shape"]}')
+                if not np.allclose(lab_nii.affine, img_nii.affine,
+                                   atol=1e-3):
+                    raise DataError(
+                        f'{seg_path}: label affine does not match image '
+                        f'{img_path} (voxel grids differ: '
+                        f'{np.round(lab_nii.affine, 3).tolist()} vs '
+                        f'{np.round(img_nii.affine, 3).tolist()})')
                 info['seg_map_path'] = seg_path
             data_list.append(info)
+        if not data_list:
+            raise DataError(f'{self.ann_file}: none of its cases is readable')
         return data_list

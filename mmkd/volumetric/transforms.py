@@ -5,9 +5,12 @@ Volumes are kept as ``(X, Y, Z)`` arrays in ``results['img']`` and
 ``results['gt_seg_map']``; :class:`MonaiCompose` adds the channel axis MONAI
 expects and removes it afterwards.
 """
+import logging
+
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
+from mmengine.logging import print_log
 from mmengine.structures import BaseDataElement
 
 from mmkd.registry import TRANSFORMS
@@ -21,11 +24,21 @@ class LoadNiftiVolume(BaseTransform):
     Args:
         with_label: load the label volume when the sample has one.
         binary_label: map every non-zero label to 1 (tooth vs. background).
+        num_classes: with ``binary_label=False``, labels must be integers in
+            ``[0, num_classes)``; otherwise an error names the file and the
+            values.
+        skip_bad: return ``None`` for an unreadable (e.g. truncated) image
+            -- the dataset then draws another -- with a warning naming it
+            and counting the skips (unlabelled lists); else an error.
     """
 
-    def __init__(self, with_label=True, binary_label=True):
+    def __init__(self, with_label=True, binary_label=True, num_classes=None,
+                 skip_bad=False):
         self.with_label = with_label
         self.binary_label = binary_label
+        self.num_classes = num_classes
+        self.skip_bad = skip_bad
+        self.num_skipped = 0
 
     def transform(self, results):
         import nibabel as nib
@@ -33,8 +46,15 @@ class LoadNiftiVolume(BaseTransform):
             nii = nib.load(results['img_path'])
             img = np.asarray(nii.dataobj, dtype=np.float32)
         except Exception as e:
-            raise DataError(f'{results["img_path"]}: cannot read the NIfTI '
-                            f'volume ({e})') from e
+            msg = (f'{results["img_path"]}: cannot read the NIfTI volume '
+                   f'({type(e).__name__}: {e})')
+            if self.skip_bad:
+                self.num_skipped += 1
+                print_log(f'skipped {msg} ({self.num_skipped} volume(s) '
+                          'skipped so far by this loader)', logger='current',
+                          level=logging.WARNING)
+                return None
+            raise DataError(msg) from e
         if img.ndim != 3:
             raise DataError(f'{results["img_path"]}: expected a 3D volume, '
                             f'got shape {img.shape}')
@@ -43,15 +63,35 @@ class LoadNiftiVolume(BaseTransform):
         zooms = nii.header.get_zooms()[:3]
         results['spacing'] = tuple(float(s) for s in zooms)
         if self.with_label and results.get('seg_map_path'):
-            lab = np.asarray(nib.load(results['seg_map_path']).dataobj)
+            path = results['seg_map_path']
+            try:
+                lab = np.asarray(nib.load(path).dataobj)
+            except Exception as e:
+                raise DataError(f'{path}: cannot read the NIfTI label volume '
+                                f'({type(e).__name__}: {e})') from e
             if lab.shape != img.shape:
                 raise DataError(
-                    f'{results["seg_map_path"]}: label shape {lab.shape} '
+                    f'{path}: label shape {lab.shape} '
                     f'does not match image {results["img_path"]} shape '
                     f'{img.shape}')
-            lab = lab > 0 if self.binary_label else lab
-            results['gt_seg_map'] = lab.astype(np.int64)
+            results['gt_seg_map'] = self.check_label(lab, path).astype(
+                np.int64)
         return results
+
+    def check_label(self, lab, path):
+        """The label volume as class indices, or an error naming ``path``
+        and the values that are not classes."""
+        values = np.unique(lab)
+        bad = values[(values < 0) | (values != np.round(values))]
+        if not self.binary_label and self.num_classes is not None:
+            bad = np.union1d(bad, values[values >= self.num_classes])
+        if len(bad):
+            expected = ('non-negative integers' if self.binary_label
+                        or self.num_classes is None else
+                        f'integers in [0, {self.num_classes})')
+            raise DataError(f'{path}: label values {bad[:10].tolist()} are '
+                            f'not classes (expected {expected})')
+        return lab > 0 if self.binary_label else lab
 
 
 @TRANSFORMS.register_module()
