@@ -237,6 +237,8 @@ def make_street_scene(rng, h, w, style='plain'):
     a colour tint and fog that grows with distance -- so that the class must
     be read from shape and context and more labelled images teach more.
     """
+    if style == 'objects':
+        return make_object_scene(rng, h, w)
     varied = style in ('varied', 'longtail')
     # 'longtail': things big and many enough to be learnt in a short run
     big = style == 'longtail'
@@ -332,6 +334,175 @@ def make_street_scene(rng, h, w, style='plain'):
     elif style == 'longtail':
         img = longtail_appearance(rng, lab, yy, xx) * light
     img[lab == 255] = 30  # hood
+    img *= (0.8 + 0.4 * smooth_noise(rng, h, w, 32))  # shadows
+    img += rng.normal(0, 8, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)[..., ::-1], lab
+
+
+def _draw(lab, img, mask_fn, cls, rgb):
+    """Paint ``cls`` into ``lab`` and ``rgb`` into ``img`` where the cv2
+    drawing ``mask_fn(canvas)`` marks a shape."""
+    m = np.zeros(lab.shape, np.uint8)
+    mask_fn(m)
+    m = m.astype(bool)
+    lab[m] = cls
+    img[m] = rgb
+    return m
+
+
+SMALL = float(os.environ.get('OBJ_SMALL', 1.5))
+POLE = float(os.environ.get('OBJ_POLE', 1.5))
+
+
+def make_object_scene(rng, h, w):
+    """The 'objects' style: the 'plain' street layout and stuff colours, and
+    things (poles with signs or lights, people, riders, cars, trucks, buses,
+    motorcycles, bicycles) that only their shape and parts tell apart --
+    every instance takes a random colour, the same for all thing classes.
+
+    A car is a body with a cabin, dark windows and two wheels; a truck a cab
+    and a taller box; a bus a long box with a row of windows; a person a body
+    with a head; a bicycle two rings and a bar; a motorcycle two solid wheels
+    under a body; a rider a person on a bicycle.  Recognising a shape in any
+    colour takes many examples, so more labelled images teach more.
+    """
+    lab = np.full((h, w), 10, np.uint8)  # sky
+    horizon = int(h * rng.uniform(0.3, 0.5))
+    x = 0
+    while x < w:
+        bw = int(rng.integers(w // 12, w // 4))
+        top = int(horizon - rng.uniform(0.1, 0.3) * h)
+        lab[max(top, 0):horizon + 2, x:x + bw] = rng.choice([2, 2, 2, 8, 3])
+        x += bw
+    yy, xx = np.mgrid[0:h, 0:w]
+    depth = np.clip((yy - horizon) / max(h - horizon, 1), 0, 1)
+    lab[horizon:, :] = 9
+    vp = w * rng.uniform(0.35, 0.65)
+    half_road = depth * w * rng.uniform(0.35, 0.5)
+    half_walk = half_road + depth * w * rng.uniform(0.08, 0.18)
+    dist = np.abs(xx - vp)
+    lab[(yy >= horizon) & (dist < half_walk)] = 1
+    lab[(yy >= horizon) & (dist < half_road)] = 0
+    if rng.random() < 0.5:
+        fence = (yy >= horizon - 0.06 * h) & (yy < horizon + 0.04 * h)
+        lab[fence & (xx < vp - 0.2 * w)] = 4
+    # stuff: one colour per class, jittered per image, lit per image
+    palette = _CLASS_RGB + rng.normal(0, 12, size=_CLASS_RGB.shape)
+    img = palette[lab].astype(np.float32)
+    win = ((yy // 6) % 2 == 0) & ((xx // 5) % 2 == 0) & (lab == 2)
+    img[win] *= rng.uniform(0.5, 0.8)
+    lane = (lab == 0) & (dist < 1 + depth * 2) & ((yy // 6) % 2 == 0)
+    img[lane] = 230
+    veg = smooth_noise(rng, h, w, 4)[..., 0]
+    img[lab == 8] *= (0.6 + 0.8 * veg[lab == 8])[..., None]
+
+    def colour():
+        return rng.uniform(25, 230, 3)
+
+    def dark(rgb):
+        return rgb * 0.35 + 10
+
+    def rect(x0, y0, x1, y1):
+        return lambda m: cv2.rectangle(m, (int(x0), int(y0)),
+                                       (int(x1), int(y1)), 1, -1)
+
+    def disc(cx, cy, r, thick=-1):
+        return lambda m: cv2.circle(m, (int(cx), int(cy)), max(1, int(r)), 1,
+                                    thick)
+
+    def ellipse(cx, cy, ax, ay):
+        return lambda m: cv2.ellipse(m, (int(cx), int(cy)), (
+            max(1, int(ax)), max(1, int(ay))), 0, 0, 360, 1, -1)
+
+    def person(cx, bottom, s, cls):
+        body = colour()
+        _draw(lab, img, ellipse(cx, bottom - 13 * s, 4.5 * s, 13 * s), cls,
+              body)
+        _draw(lab, img, disc(cx, bottom - 28 * s, 3.5 * s), cls,
+              colour() * 0.5 + 90)
+
+    def bicycle(cx, bottom, s):
+        rgb, r = colour(), 6 * s
+        for dx in (-8 * s, 8 * s):
+            _draw(lab, img, disc(cx + dx, bottom - r, r, max(1, int(s * 1.5))),
+                  18, rgb)
+        _draw(lab, img, rect(cx - 8 * s, bottom - r - 1.5 * s, cx + 8 * s,
+                             bottom - r + 1.5 * s), 18, rgb)
+
+    def wheels(cx, bottom, half, r, cls):
+        for dx in (-half, half):
+            _draw(lab, img, disc(cx + dx, bottom - r, r), cls, (25, 25, 25))
+
+    # poles with a sign or a light
+    for _ in range(rng.integers(1, 4)):
+        px = rng.uniform(0, w)
+        bottom = horizon + rng.uniform(0.05, 0.3) * h
+        ph = rng.uniform(0.35, 0.6) * h
+        rgb = colour()
+        _draw(lab, img, rect(px - POLE, bottom - ph, px + POLE, bottom), 5,
+              rgb)
+        top = bottom - ph
+        if rng.random() < 0.5:  # sign: a square panel
+            _draw(lab, img, rect(px - 4 * POLE, top - 4 * POLE,
+                                 px + 4 * POLE, top + 4 * POLE), 7,
+                  colour())
+        else:  # light: a dark box with three lamps
+            _draw(lab, img, rect(px - 2 * POLE, top - 6 * POLE,
+                                 px + 2 * POLE, top + 6 * POLE), 6,
+                  dark(rgb))
+            for dy in (-3.5 * POLE, 0, 3.5 * POLE):
+                img[int(top + dy) - 1:int(top + dy) + 2,
+                    int(px) - 1:int(px) + 2] = colour() * 0.3 + 170
+    # vehicles and people, far ones first (a near one covers a far one)
+    n_objects = int(rng.integers(4, 11))
+    bottoms = np.sort(horizon + rng.uniform(0.1, 1.0, n_objects) *
+                      (h - horizon))
+    for bottom in bottoms:
+        s = 0.35 + 0.9 * (bottom - horizon) / (h - horizon)
+        cx = vp + rng.uniform(-0.5, 0.5) * w
+        cls = rng.choice([13, 13, 13, 11, 11, 14, 15, 12, 17, 18])
+        rgb = colour()
+        if cls == 13:  # car: body, cabin with windows, two wheels
+            _draw(lab, img, rect(cx - 24 * s, bottom - 17 * s, cx + 24 * s,
+                                 bottom - 4 * s), 13, rgb)
+            _draw(lab, img, rect(cx - 14 * s, bottom - 27 * s, cx + 14 * s,
+                                 bottom - 17 * s), 13, rgb)
+            _draw(lab, img, rect(cx - 11 * s, bottom - 25 * s, cx + 11 * s,
+                                 bottom - 18 * s), 13, dark(rgb))
+            wheels(cx, bottom, 15 * s, 5 * s, 13)
+        elif cls == 14:  # truck: cab, tall cargo box, wheels
+            _draw(lab, img, rect(cx + 14 * s, bottom - 30 * s, cx + 32 * s,
+                                 bottom - 5 * s), 14, rgb)
+            _draw(lab, img, rect(cx + 20 * s, bottom - 27 * s, cx + 30 * s,
+                                 bottom - 18 * s), 14, dark(rgb))
+            _draw(lab, img, rect(cx - 32 * s, bottom - 44 * s, cx + 12 * s,
+                                 bottom - 5 * s), 14, colour())
+            wheels(cx, bottom, 22 * s, 6 * s, 14)
+        elif cls == 15:  # bus: long box, a row of windows, wheels
+            _draw(lab, img, rect(cx - 45 * s, bottom - 40 * s, cx + 45 * s,
+                                 bottom - 5 * s), 15, rgb)
+            for k in range(6):
+                x0 = cx - 40 * s + k * 14 * s
+                _draw(lab, img, rect(x0, bottom - 34 * s, x0 + 10 * s,
+                                     bottom - 24 * s), 15, dark(rgb))
+            wheels(cx, bottom, 30 * s, 6 * s, 15)
+        elif cls == 11:  # people and two-wheelers: larger than to scale
+            person(cx, bottom, SMALL * s, 11)
+        elif cls == 12:  # rider on a bicycle
+            bicycle(cx, bottom, SMALL * s)
+            person(cx, bottom - 9 * SMALL * s, 0.8 * SMALL * s, 12)
+        elif cls == 17:  # motorcycle: two solid wheels, a body
+            m = SMALL * s
+            wheels(cx, bottom, 9 * m, 5 * m, 17)
+            _draw(lab, img, ellipse(cx, bottom - 10 * m, 11 * m, 5 * m), 17,
+                  rgb)
+        else:
+            bicycle(cx, bottom, SMALL * s)
+    if rng.random() < 0.7:  # ego-vehicle hood: ignore
+        hood = int(h * rng.uniform(0.04, 0.1))
+        lab[h - hood:, :] = 255
+    img *= rng.uniform(0.7, 1.3)  # lighting
+    img[lab == 255] = 30
     img *= (0.8 + 0.4 * smooth_noise(rng, h, w, 32))  # shadows
     img += rng.normal(0, 8, img.shape)
     return np.clip(img, 0, 255).astype(np.uint8)[..., ::-1], lab
@@ -563,7 +734,8 @@ def parse_args():
     p.add_argument('--city-val', type=int, default=64)
     p.add_argument('--city-size', type=int, nargs=2, default=[128, 256],
                    metavar=('H', 'W'))
-    p.add_argument('--city-style', choices=['plain', 'varied', 'longtail'],
+    p.add_argument('--city-style', choices=['plain', 'varied', 'longtail',
+                                            'objects'],
                    default='plain',
                    help="street-scene appearance (see make_street_scene; "
                    "'varied' is the label-hungry candidate, under test)")

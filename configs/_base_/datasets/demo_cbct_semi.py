@@ -29,7 +29,7 @@ labeled_pipeline = [
          sup=dict(type='PackVolumeInputs')),
 ]
 unlabeled_pipeline = [
-    dict(type='LoadNiftiVolume', with_label=False),
+    dict(type='LoadNiftiVolume', with_label=False, skip_bad=True),
     dict(type='MonaiCompose', transforms=[
         intensity,
         dict(type='SpatialPadd', keys=['img'], spatial_size=patch_size),
