@@ -350,8 +350,11 @@ def _draw(lab, img, mask_fn, cls, rgb):
     return m
 
 
-SMALL = float(os.environ.get('OBJ_SMALL', 1.5))
-POLE = float(os.environ.get('OBJ_POLE', 1.5))
+# 'objects': people and two-wheelers drawn SMALL times their street scale,
+# poles POLE pixels half-wide (signs 4x, lights 2x6x that): large enough for
+# a stride-8 network to learn them from the labels it has
+SMALL = 2.6
+POLE = 3.0
 
 
 def make_object_scene(rng, h, w):
