@@ -13,7 +13,7 @@ setup:
 	bash tools/setup_env.sh
 
 data: setup
-	@[ -f data/.demo-data-v2 ] || { $(PY) tools/make_demo_data.py --out data && touch data/.demo-data-v2; }
+	@[ -f data/.demo-data-v3 ] || { $(PY) tools/make_demo_data.py --out data && touch data/.demo-data-v3; }
 
 demo: data
 	$(PY) tools/run_demo.py $(DEMO_CONFIGS)

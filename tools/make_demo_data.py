@@ -236,6 +236,7 @@ def make_street_scene(rng, h, w, style='plain'):
     far from its usual one, a texture per class (flat, blotches or stripes),
     a colour tint and fog that grows with distance -- so that the class must
     be read from shape and context and more labelled images teach more.
+    ``'objects'`` (the default of the CLI): see :func:`make_object_scene`.
     """
     if style == 'objects':
         return make_object_scene(rng, h, w)
@@ -739,9 +740,10 @@ def parse_args():
                    metavar=('H', 'W'))
     p.add_argument('--city-style', choices=['plain', 'varied', 'longtail',
                                             'objects'],
-                   default='plain',
-                   help="street-scene appearance (see make_street_scene; "
-                   "'varied' is the label-hungry candidate, under test)")
+                   default='objects',
+                   help="street-scene appearance (see make_street_scene); "
+                   "'objects' is the label-hungry demo of the README, "
+                   "'plain' the earlier one (the distillation tables)")
     p.add_argument('--cbct-train', type=int, default=16)
     p.add_argument('--cbct-val', type=int, default=4)
     p.add_argument('--cbct-labeled', type=int, default=4)
