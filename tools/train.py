@@ -59,7 +59,14 @@ def build_config(args):
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
-    if args.amp:
+    if args.amp and 'constructor' in cfg.optim_wrapper:
+        # one wrapper per member (mmkd.MemberOptimWrapperConstructor): each
+        # becomes an AmpOptimWrapper
+        for name, member in cfg.optim_wrapper.items():
+            if isinstance(member, dict) and 'optimizer' in member:
+                member.type = 'AmpOptimWrapper'
+                member.loss_scale = 'dynamic'
+    elif args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_wrapper == 'AmpOptimWrapper':
             print('AMP training is already enabled in the config.')
