@@ -59,7 +59,7 @@ class VolumePredictionHook(Hook):
     priority = 'LOW'
 
     def __init__(self, draw=False, test_out_dir='vis', out_dir=None,
-                 wait_time=0):
+                 wait_time=0):  # wait_time: set by test.py, no window here
         self.draw = draw
         self.test_out_dir = test_out_dir
         self.out_dir = out_dir

@@ -89,8 +89,8 @@ class RAIL(TeacherStudentModel):
         self.sw_overlap = sw_overlap
         self.sw_batch_size = sw_batch_size
         self.min_component_size = min_component_size
-        # method state: in every checkpoint, restored by --resume
-        self.register_buffer('active_group', torch.zeros((), dtype=torch.long))
+        # method state: in every checkpoint, restored by --resume (the active
+        # group follows from the iteration, restored too: group_at)
         self.register_buffer('group_steps', torch.zeros(2, dtype=torch.long))
 
     # -- the groups -----------------------------------------------------------
@@ -103,18 +103,17 @@ class RAIL(TeacherStudentModel):
         return (step // self.group_iters) % 2
 
     def ema_pairs(self):
-        g = int(self.active_group)
+        g = self.group_at(current_iter())
         return [(f'vnet_{g}', f'teacher_{g}')]
 
     def ema_steps(self):
         """``t_g``: the group's steps before this one (its first update
         copies the V-Net, ``d = 0``, as the reference code)."""
-        return [int(self.group_steps[int(self.active_group)]) - 1]
+        return [int(self.group_steps[self.group_at(current_iter())]) - 1]
 
     # -- training -------------------------------------------------------------
     def train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:
         g = self.group_at(current_iter())
-        self.active_group.fill_(g)
         data = self.data_preprocessor(data, True)
         inputs, samples = data['inputs'], data['data_samples']
         x_l = torch.stack(list(inputs['sup']))
