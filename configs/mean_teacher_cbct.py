@@ -19,7 +19,7 @@ model = dict(
     unsup_weight=0.1,
     unsup_rampup_iters=3000,
     data_preprocessor=dict(
-        type='mmdet.MultiBranchDataPreprocessor',
+        type='mmkd.MultiBranchDataPreprocessor',
         data_preprocessor=dict(type='BaseDataPreprocessor')))
 optim_wrapper = dict(
     type='OptimWrapper',

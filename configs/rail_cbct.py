@@ -29,7 +29,7 @@ model = dict(
     sw_overlap=(0.43, 0.43, 0.6),  # stride 64/64/32
     min_component_size=3000,
     data_preprocessor=dict(
-        type='mmdet.MultiBranchDataPreprocessor',
+        type='mmkd.MultiBranchDataPreprocessor',
         data_preprocessor=dict(type='BaseDataPreprocessor')))
 student_optim = dict(
     type='OptimWrapper',

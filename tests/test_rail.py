@@ -220,3 +220,30 @@ def test_3d_mean_teacher_trains_two_iterations(tmp_path, demo_root):
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-4000:]
     assert 'unsup_loss_consistency' in out and 'teacher/cbct/Dice' in out
+
+
+@pytest.mark.slow
+def test_rail_trains_in_two_gloo_processes(tmp_path, demo_root):
+    """tools/dist_train.sh on CPU: each student wrapped on its own, both
+    groups step, and rank 0's checkpoint holds the whole RAIL state."""
+    import os
+    import subprocess
+    import sys
+
+    from test_training import _free_port, train_losses
+    work_dir = str(tmp_path / 'dist')
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(_free_port()),
+               OMP_NUM_THREADS='1')
+    r = subprocess.run(['bash', 'tools/dist_train.sh',
+                        _config(tmp_path, demo_root, 3), '2', '--work-dir',
+                        work_dir], cwd=osp.dirname(osp.dirname(__file__)),
+                       capture_output=True, text=True, timeout=600, env=env)
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-4000:]
+    assert 'Distributed training: True' in out
+    assert 'vnet_0.loss_dfs' in out  # group 0's second turn ran
+    assert len(train_losses(work_dir)) == 3
+    state = torch.load(osp.join(work_dir, 'iter_3.pth'), weights_only=False)
+    assert state['state_dict']['group_steps'].tolist() == [2, 1]
+    assert set(state['optimizer']) >= {'vnet_0', 'resvnet_0', 'vnet_1',
+                                       'resvnet_1'}

@@ -157,3 +157,28 @@ def test_teacher_norm_batch_applies_only_while_pseudo_labelling():
     with pytest.raises(ValueError, match="teacher_norm.*'bn'"):
         from mmkd.teacher_student import TeacherStudentModel
         TeacherStudentModel(student=None, teacher_norm='bn')
+
+
+def test_multi_branch_preprocessor_survives_a_separate_ddp_wrapper():
+    """``to()`` returns the module itself (mmdet's returns its inner
+    preprocessor, which MMSeparateDistributedDataParallel then stored in
+    the model's place) and the branches' missing views are dropped."""
+    import torch.nn as nn
+
+    from mmkd.teacher_student import MultiBranchDataPreprocessor
+    pre = MultiBranchDataPreprocessor(dict(type='BaseDataPreprocessor'))
+    assert pre.to('cpu') is pre and pre.cpu() is pre
+    holder = nn.Module()
+    holder.add_module('data_preprocessor', pre)
+    for name, child in list(holder._modules.items()):  # what the wrapper does
+        holder._modules[name] = child.to('cpu')
+    assert holder.data_preprocessor is pre
+    a, b = torch.ones(2), torch.zeros(2)
+    out = pre(dict(inputs=dict(sup=[a, None], unsup=[None, b]),
+                   data_samples=dict(sup=['s', None], unsup=[None, 'u'])),
+              training=True)
+    assert [x.tolist() for x in out['inputs']['sup']] == [[1., 1.]]
+    assert [x.tolist() for x in out['inputs']['unsup']] == [[0., 0.]]
+    assert out['data_samples'] == dict(sup=['s'], unsup=['u'])
+    plain = dict(inputs=[a], data_samples=['s'])
+    assert pre(plain, training=False)['inputs'][0] is a

@@ -12,8 +12,10 @@ loaders run on them:
   and ``gtFine/…_gtFine_labelTrainIds.png`` (19 train ids, 255 ignore) of
   street-like scenes, split lists for 1/16, 1/8 and 1/4 labelled.
 * ``cbct_demo/``: NIfTI volumes with anisotropic spacing, HU-like intensities,
-  teeth along a jaw arc with noise and metal streaks, binary (or tooth-type)
-  labels; labelled/unlabelled/val lists.
+  teeth along a jaw arc whose calibration, noise, pose, size and field of
+  view vary from scan to scan, with implants, bone islands and metal
+  streaks; binary (or tooth-type) labels; labelled/unlabelled/val lists and
+  the budget lists ``labeled_<n>.txt`` / ``unlabeled_<n>.txt``.
 
 Usage::
 
@@ -694,8 +696,118 @@ def make_cbct_volume(rng, shape, multiclass=False):
     return img.astype(np.float32), lab
 
 
+def make_cbct_volume_varied(rng, shape, multiclass=False):
+    """A jaw-like arc of teeth whose appearance varies from scan to scan.
+
+    What a few labelled scans cannot cover (the label-hungry demo of the
+    README): the scanner's calibration and noise, the patient's size and
+    arch, the pose (the arch turned in the axial plane), the field of view
+    (teeth cut off at its edge), teeth tilted and of the bone's density
+    (dentin at times as dense as the bone; the dark periodontal
+    ligament around each root shows the outline), and tooth-like bright
+    structures that are not teeth (metal implants in gaps, bone islands).
+    Same outputs as :func:`make_cbct_volume`.
+    """
+    X, Y, Z = shape
+    xx, yy, zz = np.meshgrid(np.arange(X), np.arange(Y), np.arange(Z),
+                             indexing='ij')
+    # pose: the arch is turned by `theta` in the axial plane around the
+    # head's centre; (u, v) are the arch's own axes
+    hx = X / 2 + rng.uniform(-0.05, 0.05) * X
+    hy = Y / 2 + rng.uniform(-0.05, 0.05) * Y
+    theta = rng.uniform(-0.45, 0.45)
+    c, s = np.cos(theta), np.sin(theta)
+    u = c * (xx - hx) + s * (yy - hy)
+    v = -s * (xx - hx) + c * (yy - hy)
+    img = np.full(shape, -1000.0, np.float32)  # air
+    head = (u / (rng.uniform(0.42, 0.5) * X))**2 + \
+        (v / (rng.uniform(0.42, 0.5) * Y))**2 <= 1
+    img[head] = rng.uniform(-50, 100)
+    size = rng.uniform(0.75, 1.3)  # the patient's scale
+    a = rng.uniform(0.02, 0.05) * 64 / X / size  # arch curvature
+    v0 = -Y * rng.uniform(0.18, 0.28)
+    arc_v = v0 + a * u**2
+    bone_hu = rng.uniform(700, 1300)
+    band = np.abs(v - arc_v) < rng.uniform(0.07, 0.11) * Y * size
+    zc = Z * rng.uniform(0.42, 0.58)
+    bone = band & (np.abs(zz - zc) < rng.uniform(0.28, 0.4) * Z) & head
+    img[bone] = bone_hu + rng.normal(0, 120, bone.sum())
+    lab = np.zeros(shape, np.uint8)
+    dentin_hu = rng.uniform(1300, 2000)  # at times as dense as the bone
+    enamel_hu = rng.uniform(300, 700)
+    n_side = int(rng.integers(4, 8))
+    half_w = rng.uniform(0.3, 0.42) * X * size
+    gaps = []
+    for t in np.linspace(-1, 1, 2 * n_side):
+        tu = t * half_w
+        tv = v0 + a * tu**2
+        if rng.random() < 0.15:
+            gaps.append((tu, tv))
+            continue  # a missing tooth
+        dist_mid = abs(t)
+        tooth_type = 1 if dist_mid < 0.25 else 2 if dist_mid < 0.4 else \
+            3 if dist_mid < 0.7 else 4
+        r = (0.03 + 0.011 * tooth_type) * X * size * rng.uniform(0.85, 1.15)
+        crown = Z * rng.uniform(0.1, 0.18)
+        root_len = Z * rng.uniform(0.18, 0.3)
+        sign = 1 if rng.random() < 0.5 else -1  # upper or lower jaw
+        zz_rel = (zz - zc) * sign  # >0 towards the root
+        tilt_u, tilt_v = rng.uniform(-0.3, 0.3, 2)  # the tooth's axis
+        du = u - tu - tilt_u * zz_rel
+        dv = v - tv - tilt_v * zz_rel
+        radius = np.where(zz_rel > 0, r * (1 - 0.6 * zz_rel / root_len), r)
+        ext = (zz_rel > -crown) & (zz_rel < root_len)
+        body = (du**2 + dv**2 <= radius**2) & ext
+        ligament = (du**2 + dv**2 <= (radius + 1.2)**2) & ext & ~body & \
+            (zz_rel > 0) & (lab == 0)
+        img[ligament] = rng.uniform(100, 400)
+        img[body] = dentin_hu + rng.normal(0, 150, body.sum())
+        img[body & (zz_rel < -crown * 0.5)] += enamel_hu
+        lab[body] = tooth_type if multiclass else 1
+    # tooth-like bright structures that are not teeth: a metal implant in
+    # a gap (a straight screw, no crown), bone islands in the jaw
+    for tu, tv in gaps:
+        if rng.random() < 0.5:
+            r = 0.035 * X * size
+            zs = (zz - zc) * (1 if rng.random() < 0.5 else -1)
+            screw = ((u - tu)**2 + (v - tv)**2 <= r**2) & (zs > 0) & \
+                (zs < Z * rng.uniform(0.2, 0.3))
+            img[screw] = rng.uniform(2600, 3500)
+    for _ in range(int(rng.integers(0, 4))):
+        p = np.array([rng.uniform(-0.35, 0.35) * X, 0, zc])
+        p[1] = v0 + a * p[0]**2 + rng.uniform(-0.1, 0.1) * Y
+        rad = rng.uniform(1.5, 4.0, 3)
+        blob = ((u - p[0]) / rad[0])**2 + ((v - p[1]) / rad[1])**2 + \
+            ((zz - p[2] - rng.uniform(-0.25, 0.25) * Z) / rad[2])**2 <= 1
+        img[blob & (lab == 0)] = dentin_hu + enamel_hu * rng.uniform(0, 1)
+    # metal streaks from fillings: bright and dark lines in axial bands
+    for _ in range(int(rng.poisson(1.0))):
+        z_s = int(zc + rng.uniform(-0.15, 0.15) * Z)
+        for _ in range(rng.integers(2, 6)):
+            ang = rng.uniform(0, np.pi)
+            d = u * np.sin(ang) - (v - v0) * np.cos(ang)
+            streak = (np.abs(d) < 0.7) & (np.abs(zz - z_s) < 2)
+            img[streak] += rng.choice([-1, 1]) * rng.uniform(400, 1000)
+    img += rng.normal(0, rng.uniform(80, 250), shape)  # noise
+    sigma = rng.uniform(0.7, 1.4)  # the scanner's blur (0.6 mm axis: less)
+    img = ndimage.gaussian_filter(img, sigma=(sigma, sigma, 0.7 * sigma),
+                                  truncate=2.0)
+    # field of view: a cylinder around a random centre; no data outside
+    fov = (xx - X / 2 - rng.uniform(-0.1, 0.1) * X)**2 + \
+        (yy - Y / 2 - rng.uniform(-0.1, 0.1) * Y)**2 <= \
+        (rng.uniform(0.42, 0.6) * X)**2
+    img[~fov] = -1000
+    lab[~fov] = 0
+    # scanner-to-scanner calibration differences
+    img = img * rng.uniform(0.8, 1.2) + rng.uniform(-200, 200)
+    return img.astype(np.float32), lab
+
+
+CBCT_STYLES = dict(plain=make_cbct_volume, varied=make_cbct_volume_varied)
+
+
 def make_cbct(out, rng, n_train, n_val, n_labeled, shape, spacing,
-              multiclass):
+              multiclass, style='varied', budgets=()):
     import nibabel as nib
     root = osp.join(out, 'cbct_demo')
     for sub in ('images', 'labels'):
@@ -705,7 +817,7 @@ def make_cbct(out, rng, n_train, n_val, n_labeled, shape, spacing,
     print(f'cbct_demo: {n_train + n_val} volumes {shape} '
           f'spacing {spacing} mm')
     for i in track_iter_progress(list(range(n_train + n_val))):
-        img, lab = make_cbct_volume(rng, shape, multiclass)
+        img, lab = CBCT_STYLES[style](rng, shape, multiclass)
         name = f'case_{i:03d}'
         nib.save(nib.Nifti1Image(img.astype(np.int16), affine),
                  osp.join(root, 'images', name + '.nii.gz'))
@@ -715,6 +827,11 @@ def make_cbct(out, rng, n_train, n_val, n_labeled, shape, spacing,
     lists = dict(labeled=names[:n_labeled],
                  unlabeled=names[n_labeled:n_train],
                  train=names[:n_train], val=names[n_train:])
+    # the label budgets of the README's table: the first n train cases
+    for n in budgets:
+        if n < n_train:
+            lists[f'labeled_{n}'] = names[:n]
+            lists[f'unlabeled_{n}'] = names[n:n_train]
     for key, vals in lists.items():
         with open(osp.join(root, f'{key}.txt'), 'w') as f:
             f.writelines(v + '\n' for v in vals)
@@ -745,11 +862,17 @@ def parse_args():
                    "'objects' is the label-hungry demo of the README, "
                    "'plain' the earlier one (the distillation tables)")
     p.add_argument('--cbct-train', type=int, default=16)
-    p.add_argument('--cbct-val', type=int, default=4)
+    p.add_argument('--cbct-val', type=int, default=8)
     p.add_argument('--cbct-labeled', type=int, default=4)
     p.add_argument('--cbct-shape', type=int, nargs=3, default=[80, 80, 48])
     p.add_argument('--cbct-spacing', type=float, nargs=3,
                    default=[0.4, 0.4, 0.6])
+    p.add_argument('--cbct-budgets', type=int, nargs='*', default=[2, 4],
+                   help='also write labeled_<n>.txt / unlabeled_<n>.txt')
+    p.add_argument('--cbct-style', choices=sorted(CBCT_STYLES),
+                   default='varied',
+                   help="scan appearance: 'varied' is the label-hungry demo "
+                   "of the README, 'plain' the earlier one")
     p.add_argument('--cbct-multiclass', action='store_true',
                    help='label teeth by type 1..4 instead of binary')
     return p.parse_args()
@@ -770,7 +893,8 @@ def main():
     if 'cbct' in args.only:
         make_cbct(args.out, np.random.default_rng(seeds[2]), args.cbct_train,
                   args.cbct_val, args.cbct_labeled, tuple(args.cbct_shape),
-                  tuple(args.cbct_spacing), args.cbct_multiclass)
+                  tuple(args.cbct_spacing), args.cbct_multiclass,
+                  args.cbct_style, args.cbct_budgets)
     print(f'demo data written to {osp.abspath(args.out)}')
 
 

@@ -17,7 +17,7 @@ model = dict(
     unsup_weight=0.1,  # UA-MT's consistency weight and ramp (scaled)
     unsup_rampup_iters=300,
     data_preprocessor=dict(
-        type='mmdet.MultiBranchDataPreprocessor',
+        type='mmkd.MultiBranchDataPreprocessor',
         data_preprocessor=dict(type='BaseDataPreprocessor')))
 optim_wrapper = dict(
     type='OptimWrapper',

@@ -21,7 +21,7 @@ model = dict(
     sw_overlap=0.5,
     min_component_size=20,
     data_preprocessor=dict(
-        type='mmdet.MultiBranchDataPreprocessor',
+        type='mmkd.MultiBranchDataPreprocessor',
         data_preprocessor=dict(type='BaseDataPreprocessor')))
 
 # one SGD per student (the paper: lr 0.01, momentum 0.9, wd 4e-4; the demo

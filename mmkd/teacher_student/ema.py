@@ -106,11 +106,15 @@ class EMATeacherHook(Hook):
             modules = []
             for name in (s_name, t_name):
                 try:
-                    modules.append(model.get_submodule(name))
+                    module = model.get_submodule(name)
                 except AttributeError:
                     raise AttributeError(
                         f'EMATeacherHook: {type(model).__name__} has no '
                         f'module {name!r} (pairs={names})') from None
+                # a member wrapped on its own (mmengine's separate DDP wraps
+                # each student): its parameters lie in .module
+                modules.append(module.module if is_model_wrapper(module)
+                               else module)
             out.append(tuple(modules))
         return out
 

@@ -1,0 +1,133 @@
+"""The semi-supervised CBCT table: supervised at each label budget | 3D mean
+teacher | RAIL | supervised on all training volumes, several seeds, with
+Dice, Jaccard, HD95 and ASD in voxels and in mm; and RAIL's cost.
+
+    python tools/benchmark_cbct.py [--budgets 2 4] [--seeds 0 1] \
+        [--runs sup mt rail full] [--out work_dirs/cbct.md]
+    python tools/benchmark_cbct.py --cost [--cost-iters 60]
+
+Every run trains from scratch for the same schedule (the demo configs' 600
+iterations) on ``data/cbct_demo`` with the budget lists the generator writes
+(``labeled_<n>.txt`` / ``unlabeled_<n>.txt``; ``train.txt`` for the
+all-volumes row). The supervised rows see as many labelled patches a step as
+the semi-supervised ones (``--sup-batch``, default 1: RAIL's and the mean
+teacher's batch is 1 labelled + 1 unlabelled patch), so a gain is the
+unlabelled data's. Finished runs in ``--work-root`` are reused unless
+``--force``. Reported per row: the final validation's metrics (the mean
+teacher's teacher and student, RAIL's four-student ensemble), mean and per
+seed. ``--cost`` times ``--cost-iters`` iterations of the supervised V-Net,
+the mean teacher and RAIL, each alone, one after another: median s/iter and
+peak memory, relative to the mean teacher.
+"""
+import argparse
+import os.path as osp
+import statistics
+
+from mmkd.utils.benchmark import (
+    add_run_args,
+    ratio_table,
+    run_one,
+    timing_options,
+    train_or_reuse,
+    write_out,
+)
+
+DEMO = 'configs/demo/'
+CONFIGS = dict(sup=DEMO + 'vnet_demo_cbct.py',
+               full=DEMO + 'vnet_demo_cbct.py',
+               mt=DEMO + 'mean_teacher_vnet_demo_cbct.py',
+               rail=DEMO + 'rail_vnet_demo_cbct.py')
+# the member whose metrics a row reports, by run ('' = the model itself)
+MEMBERS = dict(sup=[''], full=[''], mt=['teacher', 'student'],
+               rail=['students'])
+NAMES = dict(sup='supervised', mt='3D mean teacher', rail='RAIL',
+             full='supervised, all volumes')
+METRICS = ['Dice', 'Jaccard', 'HD95', 'ASD', 'HD95_mm', 'ASD_mm', 'empty']
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_run_args(p, seeds=(0, 1), cost_iters=60)
+    p.add_argument('--budgets', type=int, nargs='+', default=[2, 4],
+                   help='labelled volumes (the generator writes their lists)')
+    p.add_argument('--runs', nargs='+', default=['sup', 'mt', 'rail', 'full'])
+    p.add_argument('--sup-batch', type=int, default=1,
+                   help='labelled patches a step of the supervised rows')
+    return p.parse_args()
+
+
+def options(run, budget, sup_batch):
+    """``--cfg-options`` of one run at one label budget."""
+    if run in ('sup', 'full'):
+        ann = 'train.txt' if run == 'full' else f'labeled_{budget}.txt'
+        return [f'train_dataloader.dataset.ann_file={ann}',
+                f'train_dataloader.batch_size={sup_batch}']
+    data = 'train_dataloader.dataset'
+    return [f'{data}.labeled.ann_file=labeled_{budget}.txt',
+            f'{data}.unlabeled.ann_file=unlabeled_{budget}.txt']
+
+
+def metric(result, member, name):
+    key = f'{member}/cbct/{name}' if member else f'cbct/{name}'
+    return result['metrics'].get(key, float('nan'))
+
+
+def report(rows, budget, seeds):
+    head = ' | '.join(METRICS)
+    lines = [f'{budget} labelled volumes' if budget else 'all volumes', '',
+             f'| run | seeds | {head} | Dice per seed | s/iter |',
+             '|---|---|' + '---|' * len(METRICS) + '---|---|']
+    for (run, b), res in rows.items():
+        if b != budget:
+            continue
+        for member in MEMBERS[run]:
+            name = NAMES[run] + (f' ({member})' if member else '')
+            vals = [statistics.mean(metric(res[s], member, m) for s in res)
+                    for m in METRICS]
+            cells = ' | '.join(f'{v:.2f}' for v in vals)
+            per_seed = ', '.join(f'{s}: {metric(res[s], member, "Dice"):.2f}'
+                                 for s in res)
+            it = statistics.median(r['s_iter'] for r in res.values())
+            lines.append(f'| {name} | {len(res)} | {cells} | {per_seed} | '
+                         f'{it:.3f} |')
+    table = '\n'.join(lines)
+    print(table, flush=True)
+    return table
+
+
+def accuracy(args):
+    rows = {}  # (run, budget) -> seed -> result
+    for seed in args.seeds:
+        for run in args.runs:
+            for budget in ([0] if run == 'full' else args.budgets):
+                suffix = f'_{run}_l{budget}' if budget else f'_{run}_all'
+                rows.setdefault((run, budget), {})[seed] = train_or_reuse(
+                    CONFIGS[run], seed, args.work_root,
+                    options(run, budget, args.sup_batch), suffix, args.force,
+                    args.threads)[1]
+    budgets = list(args.budgets) + ([0] if 'full' in args.runs else [])
+    return '\n\n'.join(report(rows, b, args.seeds) for b in budgets)
+
+
+def cost(args):
+    n = args.cost_iters
+    budget = args.budgets[-1]
+    results = {}
+    for run in ('sup', 'mt', 'rail'):
+        results[run] = run_one(
+            CONFIGS[run], 0, osp.join(args.work_root, 'cost', f'cbct_{run}'),
+            timing_options(n) + options(run, budget, args.sup_batch),
+            args.threads)
+    text = ratio_table(results, 'mt', lambda run: NAMES[run],
+                       f'training step ({n} iters, alone)')
+    print(text, flush=True)
+    return text
+
+
+def main():
+    args = parse_args()
+    write_out(args.out, cost(args) if args.cost else accuracy(args))
+
+
+if __name__ == '__main__':
+    main()
