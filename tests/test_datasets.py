@@ -125,6 +125,12 @@ def test_cbct_loader_reads_spacing_and_crops(demo_root):
     assert float(sample['inputs'].max()) <= 1.0
     assert set(np.unique(sample['data_samples'].gt_seg_map.numpy())) <= {0, 1}
     assert sample['data_samples'].spacing == pytest.approx((0.4, 0.4, 0.6))
+    root = osp.join(demo_root, 'cbct_demo')
+    # the budget lists: the first n training cases labelled, the rest not
+    train = open(osp.join(root, 'train.txt')).read().split()
+    assert open(osp.join(root, 'labeled_2.txt')).read().split() == train[:2]
+    assert open(osp.join(root, 'unlabeled_2.txt')).read().split() == \
+        train[2:]
 
 
 def test_varied_street_scenes_change_class_appearance_between_images():
@@ -192,4 +198,36 @@ def test_objects_street_scenes_colour_things_at_random_and_stuff_plainly():
     assert np.std(car, axis=0).mean() > 2 * np.std(road, axis=0).mean()
     a = gen.make_street_scene(np.random.default_rng(7), 64, 128, 'objects')
     b = gen.make_street_scene(np.random.default_rng(7), 64, 128, 'objects')
+    assert (a[0] == b[0]).all() and (a[1] == b[1]).all()
+
+
+def test_varied_cbct_scans_differ_in_pose_and_hold_tooth_like_decoys():
+    """'varied' (the label-hungry demo CBCT): the arch's direction changes
+    from scan to scan far more than in 'plain', and far more voxels that are
+    not tooth are as bright as the teeth (implants, bone islands, dense
+    bone); the labels stay binary and generation is deterministic."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'make_demo_data', osp.join(ROOT, 'tools', 'make_demo_data.py'))
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    angle, decoys = {}, {}
+    for style in ('plain', 'varied'):
+        rng = np.random.default_rng(0)
+        angle[style], decoys[style] = [], []
+        for _ in range(8):
+            img, lab = gen.CBCT_STYLES[style](rng, (48, 48, 32))
+            assert set(np.unique(lab).tolist()) <= {0, 1} and lab.any()
+            # the arch's axis: the main direction of the teeth in the axial
+            # plane (second moments of the tooth voxels)
+            x, y = np.nonzero(lab.any(2))
+            cov = np.cov(np.stack([x, y]).astype(float))
+            angle[style].append(0.5 * np.arctan2(2 * cov[0, 1],
+                                                 cov[0, 0] - cov[1, 1]))
+            bright = img > np.median(img[lab > 0])
+            decoys[style].append((bright & (lab == 0)).sum() / lab.sum())
+    assert np.std(angle['varied']) > 2 * np.std(angle['plain']), angle
+    assert np.mean(decoys['varied']) > 3 * np.mean(decoys['plain']), decoys
+    a = gen.make_cbct_volume_varied(np.random.default_rng(3), (32, 32, 16))
+    b = gen.make_cbct_volume_varied(np.random.default_rng(3), (32, 32, 16))
     assert (a[0] == b[0]).all() and (a[1] == b[1]).all()

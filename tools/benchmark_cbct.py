@@ -10,9 +10,9 @@ Every run trains from scratch for the same schedule (the demo configs' 600
 iterations) on ``data/cbct_demo`` with the budget lists the generator writes
 (``labeled_<n>.txt`` / ``unlabeled_<n>.txt``; ``train.txt`` for the
 all-volumes row). The supervised rows see as many labelled patches a step as
-the semi-supervised ones (``--sup-batch``, default 1: RAIL's and the mean
-teacher's batch is 1 labelled + 1 unlabelled patch), so a gain is the
-unlabelled data's. Finished runs in ``--work-root`` are reused unless
+the semi-supervised ones (the demo V-Net's batch is 1; RAIL's and the mean
+teacher's 1 labelled + 1 unlabelled patch), so a gain is the unlabelled
+data's. Finished runs in ``--work-root`` are reused unless
 ``--force``. Reported per row: the final validation's metrics (the mean
 teacher's teacher and student, RAIL's four-student ensemble), mean and per
 seed. ``--cost`` times ``--cost-iters`` iterations of the supervised V-Net,
@@ -51,17 +51,14 @@ def parse_args():
     p.add_argument('--budgets', type=int, nargs='+', default=[2, 4],
                    help='labelled volumes (the generator writes their lists)')
     p.add_argument('--runs', nargs='+', default=['sup', 'mt', 'rail', 'full'])
-    p.add_argument('--sup-batch', type=int, default=1,
-                   help='labelled patches a step of the supervised rows')
     return p.parse_args()
 
 
-def options(run, budget, sup_batch):
+def options(run, budget):
     """``--cfg-options`` of one run at one label budget."""
     if run in ('sup', 'full'):
         ann = 'train.txt' if run == 'full' else f'labeled_{budget}.txt'
-        return [f'train_dataloader.dataset.ann_file={ann}',
-                f'train_dataloader.batch_size={sup_batch}']
+        return [f'train_dataloader.dataset.ann_file={ann}']
     data = 'train_dataloader.dataset'
     return [f'{data}.labeled.ann_file=labeled_{budget}.txt',
             f'{data}.unlabeled.ann_file=unlabeled_{budget}.txt']
@@ -103,7 +100,7 @@ def accuracy(args):
                 suffix = f'_{run}_l{budget}' if budget else f'_{run}_all'
                 rows.setdefault((run, budget), {})[seed] = train_or_reuse(
                     CONFIGS[run], seed, args.work_root,
-                    options(run, budget, args.sup_batch), suffix, args.force,
+                    options(run, budget), suffix, args.force,
                     args.threads)[1]
     budgets = list(args.budgets) + ([0] if 'full' in args.runs else [])
     return '\n\n'.join(report(rows, b, args.seeds) for b in budgets)
@@ -116,7 +113,7 @@ def cost(args):
     for run in ('sup', 'mt', 'rail'):
         results[run] = run_one(
             CONFIGS[run], 0, osp.join(args.work_root, 'cost', f'cbct_{run}'),
-            timing_options(n) + options(run, budget, args.sup_batch),
+            timing_options(n) + options(run, budget),
             args.threads)
     text = ratio_table(results, 'mt', lambda run: NAMES[run],
                        f'training step ({n} iters, alone)')
