@@ -11,12 +11,13 @@ iterations) on ``data/cbct_demo`` with the budget lists the generator writes
 (``labeled_<n>.txt`` / ``unlabeled_<n>.txt``; ``train.txt`` for the
 all-volumes row). The supervised rows see 2 labelled patches a step, the
 semi-supervised ones 1 labelled + 1 unlabelled (the papers' batch): the
-supervised baseline gets more labelled patches, not fewer. Finished runs in ``--work-root`` are reused unless
-``--force``. Reported per row: the final validation's metrics (the mean
-teacher's teacher and student, RAIL's four-student ensemble), mean and per
-seed. ``--cost`` times ``--cost-iters`` iterations of the supervised V-Net,
-the mean teacher and RAIL, each alone, one after another: median s/iter and
-peak memory, relative to the mean teacher.
+supervised baseline gets more labelled patches, not fewer. Finished runs in
+``--work-root`` are reused unless ``--force``. Reported per row: the final
+validation's metrics (the mean teacher's teacher and student, RAIL's
+four-student ensemble), mean and per seed. ``--cost`` times
+``--cost-iters`` iterations of the supervised V-Net, the mean teacher and
+RAIL, each alone, one after another: median s/iter and peak memory, relative
+to the mean teacher.
 """
 import argparse
 import os.path as osp
