@@ -7,8 +7,8 @@ module itself.  mmengine's ``MMSeparateDistributedDataParallel`` (one DDP per
 member: RAIL's four students) stores ``child.to(device)`` back into the
 model, so under it the wrapper vanished, the branches' ``None`` entries
 (a labelled sample has no unlabelled view) reached the model, and the first
-step failed.  This one returns itself, and lives in the generic core so the
-3D and segmentation methods need no detection import.
+step failed.  This one returns itself, and lives in the generic core (no
+detection import); the 3D configs use it.
 """
 from typing import Optional, Union
 
@@ -65,4 +65,3 @@ class MultiBranchDataPreprocessor(BaseDataPreprocessor):
     def cpu(self, *args, **kwargs) -> 'MultiBranchDataPreprocessor':
         self.data_preprocessor.cpu(*args, **kwargs)
         return self
-
