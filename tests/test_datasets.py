@@ -10,6 +10,16 @@ from pycocotools.coco import COCO
 from conftest import ROOT, load_config, point_det_config_at
 
 
+def _generator():
+    """tools/make_demo_data.py as a module (its scene and volume makers)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'make_demo_data', osp.join(ROOT, 'tools', 'make_demo_data.py'))
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    return gen
+
+
 def test_demo_coco_is_valid_coco(demo_root):
     root = osp.join(demo_root, 'coco_demo')
     coco = COCO(osp.join(root, 'annotations', 'instances_train2017.json'))
@@ -137,11 +147,7 @@ def test_varied_street_scenes_change_class_appearance_between_images():
     """'varied': a class's colour changes from image to image far more than
     in 'plain' (what makes more labelled images worth more); the labels are
     drawn the same way."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'make_demo_data', osp.join(ROOT, 'tools', 'make_demo_data.py'))
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
+    gen = _generator()
     spread = {}
     for style in ('plain', 'varied'):
         rng = np.random.default_rng(0)
@@ -158,11 +164,7 @@ def test_clean_coco_style_keeps_objects_visible_and_large():
     """'clean': no annotated object loses more than a quarter of its area to
     later ones and none is drawn below 22 px; 'cluttered' has both (what
     the style changes, measured on the same draws)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'make_demo_data', osp.join(ROOT, 'tools', 'make_demo_data.py'))
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
+    gen = _generator()
     visible, smallest = {}, {}
     for style in ('cluttered', 'clean'):
         rng = np.random.default_rng(0)
@@ -178,11 +180,7 @@ def test_objects_street_scenes_colour_things_at_random_and_stuff_plainly():
     """'objects' (the label-hungry demo): every thing class appears, each
     instance in a random colour (a car's colour says nothing about it),
     while the road keeps nearly one colour; generation is deterministic."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'make_demo_data', osp.join(ROOT, 'tools', 'make_demo_data.py'))
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
+    gen = _generator()
     rng = np.random.default_rng(0)
     seen, road, car = set(), [], []
     for _ in range(40):
@@ -206,11 +204,7 @@ def test_varied_cbct_scans_differ_in_pose_and_hold_tooth_like_decoys():
     from scan to scan far more than in 'plain', and far more voxels that are
     not tooth are as bright as the teeth (implants, bone islands, dense
     bone); the labels stay binary and generation is deterministic."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'make_demo_data', osp.join(ROOT, 'tools', 'make_demo_data.py'))
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
+    gen = _generator()
     angle, decoys = {}, {}
     for style in ('plain', 'varied'):
         rng = np.random.default_rng(0)
