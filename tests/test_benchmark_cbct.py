@@ -37,7 +37,7 @@ def test_table_reports_each_member_per_seed():
             ('rail', 2): {0: result('students/', 80.0)}}
     for seed, r in rows[('mt', 2)].items():
         r['metrics'].update(result('student/', 50.0 + seed)['metrics'])
-    text = bench.report(rows, 2, [0, 1])
+    text = bench.report(rows, 2)
     lines = {line.split(' | ')[0]: line for line in text.splitlines()}
     assert '| 65.00 |' in lines['| 3D mean teacher (teacher)']
     assert '0: 60.00, 1: 70.00' in lines['| 3D mean teacher (teacher)']

@@ -69,7 +69,7 @@ def metric(result, member, name):
     return result['metrics'].get(key, float('nan'))
 
 
-def report(rows, budget, seeds):
+def report(rows, budget):
     head = ' | '.join(METRICS)
     lines = [f'{budget} labelled volumes' if budget else 'all volumes', '',
              f'| run | seeds | {head} | Dice per seed | s/iter |',
@@ -103,7 +103,7 @@ def accuracy(args):
                     options(run, budget), suffix, args.force,
                     args.threads)[1]
     budgets = list(args.budgets) + ([0] if 'full' in args.runs else [])
-    return '\n\n'.join(report(rows, b, args.seeds) for b in budgets)
+    return '\n\n'.join(report(rows, b) for b in budgets)
 
 
 def cost(args):
