@@ -197,6 +197,29 @@ def test_3d_mean_teacher_consistency_is_the_mse_of_the_softmaxes():
     assert any(p.grad is not None for p in model.student.parameters())
 
 
+def test_3d_mean_teacher_joint_forward_gives_the_separate_losses():
+    """One student forward over labelled + unlabelled patches (the default)
+    equals the template's two forwards when no layer mixes the batch."""
+    torch.manual_seed(0)
+    net = dict(type='VNet', norm='none', **NET)
+    model = MODELS.build(dict(
+        type='mmkd.VolumeMeanTeacher', noise_std=0.0, unsup_weight=3.0,
+        student=dict(type='VolumeSegmentor', backbone=net,
+                     roi_size=(32, 16, 16))))
+    with torch.no_grad():  # a teacher that differs from the student
+        for p in model.teacher.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    batch = _batch()
+    joint = model.loss(batch['inputs'], batch['data_samples'])
+    model.joint_forward = False
+    separate = model.loss(batch['inputs'], batch['data_samples'])
+    assert set(joint) == set(separate) == {
+        'sup_loss_ce', 'sup_loss_dice', 'unsup_loss_consistency'}
+    for key in joint:
+        assert torch.allclose(joint[key], separate[key], atol=1e-6), key
+    assert joint['unsup_loss_consistency'] > 0
+
+
 @pytest.mark.slow
 def test_3d_mean_teacher_trains_two_iterations(tmp_path, demo_root):
     cfg = load_config('configs/demo/mean_teacher_vnet_demo_cbct.py')

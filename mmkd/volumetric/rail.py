@@ -57,7 +57,8 @@ class RAIL(TeacherStudentModel):
         cal_kl_input / cal_confidence: see
             :func:`~mmkd.volumetric.rail_losses.cal_loss`.
         roi_size / sw_overlap / sw_batch_size / min_component_size:
-            sliding-window inference and post-processing.
+            sliding-window inference and post-processing (the window
+            batch as :class:`~mmkd.volumetric.VolumeSegmentor`'s).
     """
     ensembles = ('students', )
 
@@ -65,7 +66,7 @@ class RAIL(TeacherStudentModel):
                  temperature=0.1, cal_weight=20.0, teacher_weight=10.0,
                  rampup_iters=3000, group_iters=100, cal_kl_input='logits',
                  cal_confidence=None, roi_size=(112, 112, 80),
-                 sw_overlap=0.5, sw_batch_size=1, min_component_size=0,
+                 sw_overlap=0.5, sw_batch_size=4, min_component_size=0,
                  predict_on='students', teacher_norm='running',
                  data_preprocessor=None, init_cfg=None):
         students = {}

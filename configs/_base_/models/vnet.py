@@ -9,5 +9,5 @@ model = dict(
     loss_weights=(1.0, 1.0),
     roi_size=(112, 112, 80),
     sw_overlap=(0.43, 0.43, 0.6),  # stride 64/64/32 for a 112x112x80 window
-    sw_batch_size=1,
+    sw_batch_size=4,  # windows per forward (1 is slow on CPU)
     min_component_size=3000)
