@@ -25,6 +25,12 @@ def test_each_run_reads_its_budget_lists():
         assert data.dataset.unlabeled.ann_file == 'unlabeled_4.txt'
         # the supervised row sees at least as many labelled patches a step
         assert data.sampler.ratio[0] <= _merged('sup', 4).batch_size
+    # the control is the mean teacher without its unlabelled loss
+    control = load_config(bench.CONFIGS['control'])
+    control.merge_from_dict(dict(o.split('=', 1)
+                                 for o in bench.options('control', 4)))
+    assert float(control.model.unsup_weight) == 0.0
+    assert control.train_dataloader == _merged('mt', 4)
 
 
 def test_table_reports_each_member_per_seed():

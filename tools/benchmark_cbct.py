@@ -1,9 +1,9 @@
-"""The semi-supervised CBCT table: supervised at each label budget | 3D mean
-teacher | RAIL | supervised on all training volumes, several seeds, with
-Dice, Jaccard, HD95 and ASD in voxels and in mm; and RAIL's cost.
+"""The semi-supervised CBCT table: supervised at each label budget | control
+| 3D mean teacher | RAIL | supervised on all training volumes, several seeds,
+with Dice, Jaccard, HD95 and ASD in voxels and in mm; and RAIL's cost.
 
     python tools/benchmark_cbct.py [--budgets 2 4] [--seeds 0 1] \
-        [--runs sup mt rail full] [--out work_dirs/cbct.md]
+        [--runs sup control mt rail full] [--out work_dirs/cbct.md]
     python tools/benchmark_cbct.py --cost [--cost-iters 60]
 
 Every run trains from scratch for the same schedule (the demo configs' 600
@@ -11,7 +11,9 @@ iterations) on ``data/cbct_demo`` with the budget lists the generator writes
 (``labeled_<n>.txt`` / ``unlabeled_<n>.txt``; ``train.txt`` for the
 all-volumes row). The supervised rows see 2 labelled patches a step, the
 semi-supervised ones 1 labelled + 1 unlabelled (the papers' batch): the
-supervised baseline gets more labelled patches, not fewer. Finished runs in
+supervised baseline gets more labelled patches, not fewer. The control is the
+mean teacher's run without its unlabelled loss (``model.unsup_weight=0``):
+the same batches, schedule and forward. Finished runs in
 ``--work-root`` are reused unless ``--force``. Reported per row: the final
 validation's metrics (the mean teacher's teacher and student, RAIL's
 four-student ensemble), mean and per seed. ``--cost`` times
@@ -37,11 +39,13 @@ DEMO = 'configs/demo/'
 CONFIGS = dict(sup=DEMO + 'vnet_demo_cbct.py',
                full=DEMO + 'vnet_demo_cbct.py',
                mt=DEMO + 'mean_teacher_vnet_demo_cbct.py',
+               control=DEMO + 'mean_teacher_vnet_demo_cbct.py',
                rail=DEMO + 'rail_vnet_demo_cbct.py')
 # the member whose metrics a row reports, by run ('' = the model itself)
 MEMBERS = dict(sup=[''], full=[''], mt=['teacher', 'student'],
-               rail=['students'])
+               control=['teacher', 'student'], rail=['students'])
 NAMES = dict(sup='supervised', mt='3D mean teacher', rail='RAIL',
+             control='control: 3D mean teacher, w_unsup = 0',
              full='supervised, all volumes')
 METRICS = ['Dice', 'Jaccard', 'HD95', 'ASD', 'HD95_mm', 'ASD_mm', 'empty']
 
@@ -51,7 +55,8 @@ def parse_args():
     add_run_args(p, seeds=(0, 1), cost_iters=60)
     p.add_argument('--budgets', type=int, nargs='+', default=[2, 4],
                    help='labelled volumes (the generator writes their lists)')
-    p.add_argument('--runs', nargs='+', default=['sup', 'mt', 'rail', 'full'])
+    p.add_argument('--runs', nargs='+', choices=sorted(CONFIGS),
+                   default=['sup', 'control', 'mt', 'rail', 'full'])
     return p.parse_args()
 
 
@@ -61,8 +66,9 @@ def options(run, budget):
         ann = 'train.txt' if run == 'full' else f'labeled_{budget}.txt'
         return [f'train_dataloader.dataset.ann_file={ann}']
     data = 'train_dataloader.dataset'
+    control = ['model.unsup_weight=0.0'] if run == 'control' else []
     return [f'{data}.labeled.ann_file=labeled_{budget}.txt',
-            f'{data}.unlabeled.ann_file=unlabeled_{budget}.txt']
+            f'{data}.unlabeled.ann_file=unlabeled_{budget}.txt'] + control
 
 
 def metric(result, member, name):

@@ -1,8 +1,9 @@
 # RAIL (arXiv 2505.03538) on the demo CBCT: two groups of a V-Net and a
 # ResVNet (8 base channels), each group's teacher the EMA of its V-Net, 4
-# labelled + 12 unlabelled volumes, 48x48x32 patches, 1 labelled + 1
-# unlabelled patch a step; the 4-student ensemble evaluated by sliding
-# window. The paper's protocol is configs/rail_cbct.py.
+# labelled + 12 unlabelled volumes (the table's budgets: benchmark_cbct.py),
+# 48x48x32 patches, 1 labelled + 1 unlabelled patch a step; the 4-student
+# ensemble evaluated by sliding window. The paper's protocol is
+# configs/rail_cbct.py.
 _base_ = [
     '../_base_/datasets/demo_cbct_semi.py', '../_base_/default_runtime_3d.py'
 ]
@@ -13,7 +14,10 @@ model = dict(
     vnet=dict(type='VNet', dropout=0.5, **network),
     resvnet=dict(type='ResVNet', **network),
     num_classes=2,
-    cal_weight=20.0,
+    # λ_c: the paper's 20 collapsed on the demo (seed 0, 2 labelled: 82.84
+    # Dice at iteration 300, 53.55 at 600 as the CAL loss grew); 5 was
+    # chosen on seed 0 (README, "The demo CBCT table")
+    cal_weight=5.0,
     teacher_weight=10.0,
     rampup_iters=300,  # the paper's 3000 of 8000 group steps, scaled
     group_iters=50,
