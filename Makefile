@@ -13,7 +13,7 @@ setup:
 	bash tools/setup_env.sh
 
 data: setup
-	@[ -f data/.demo-data-v4 ] || { $(PY) tools/make_demo_data.py --out data && touch data/.demo-data-v4; }
+	@[ -f data/.demo-data-v5 ] || { $(PY) tools/make_demo_data.py --out data && touch data/.demo-data-v5; }
 
 demo: data
 	$(PY) tools/run_demo.py $(DEMO_CONFIGS)

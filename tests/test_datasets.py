@@ -141,6 +141,7 @@ def test_cbct_loader_reads_spacing_and_crops(demo_root):
     assert open(osp.join(root, 'labeled_2.txt')).read().split() == train[:2]
     assert open(osp.join(root, 'unlabeled_2.txt')).read().split() == \
         train[2:]
+    assert open(osp.join(root, 'labeled_1.txt')).read().split() == train[:1]
 
 
 def test_varied_street_scenes_change_class_appearance_between_images():

@@ -2,7 +2,7 @@
 | 3D mean teacher | RAIL | supervised on all training volumes, several seeds,
 with Dice, Jaccard, HD95 and ASD in voxels and in mm; and RAIL's cost.
 
-    python tools/benchmark_cbct.py [--budgets 2 4] [--seeds 0 1] \
+    python tools/benchmark_cbct.py [--budgets 1 2] [--seeds 0 1] \
         [--runs sup control mt rail full] [--out work_dirs/cbct.md]
     python tools/benchmark_cbct.py --cost [--cost-iters 60]
 
@@ -53,7 +53,7 @@ METRICS = ['Dice', 'Jaccard', 'HD95', 'ASD', 'HD95_mm', 'ASD_mm', 'empty']
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_run_args(p, seeds=(0, 1), cost_iters=60)
-    p.add_argument('--budgets', type=int, nargs='+', default=[2, 4],
+    p.add_argument('--budgets', type=int, nargs='+', default=[1, 2],
                    help='labelled volumes (the generator writes their lists)')
     p.add_argument('--runs', nargs='+', choices=sorted(CONFIGS),
                    default=['sup', 'control', 'mt', 'rail', 'full'])

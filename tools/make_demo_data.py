@@ -867,7 +867,7 @@ def parse_args():
     p.add_argument('--cbct-shape', type=int, nargs=3, default=[80, 80, 48])
     p.add_argument('--cbct-spacing', type=float, nargs=3,
                    default=[0.4, 0.4, 0.6])
-    p.add_argument('--cbct-budgets', type=int, nargs='*', default=[2, 4],
+    p.add_argument('--cbct-budgets', type=int, nargs='*', default=[1, 2, 4],
                    help='also write labeled_<n>.txt / unlabeled_<n>.txt')
     p.add_argument('--cbct-style', choices=sorted(CBCT_STYLES),
                    default='varied',
