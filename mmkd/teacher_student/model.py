@@ -239,6 +239,17 @@ class TeacherStudentModel(BaseModel):
         losses = weighted_losses(
             self.sup_loss(inputs['sup'], data_samples['sup']),
             self.sup_weight, 'sup_')
+        student_inputs, targets, info = self.student_targets(inputs,
+                                                             data_samples)
+        unsup = self.unsup_loss(student_inputs, targets, info)
+        losses.update(weighted_losses(
+            unsup, self.unsup_weight_at(current_iter()), 'unsup_'))
+        return losses
+
+    def student_targets(self, inputs: Dict, data_samples: Dict):
+        """The teachers' targets on the ``unsup_teacher`` branch (no
+        gradient; recorded for the statistics hook), moved into the
+        student's view: ``(student_inputs, targets, info)``."""
         self.update_pseudo_labeller(inputs, data_samples)
         with torch.no_grad(), self.teacher_statistics():
             targets, info = self.pseudo_label(inputs['unsup_teacher'],
@@ -252,10 +263,7 @@ class TeacherStudentModel(BaseModel):
             self.keep_pseudo_label_batch = False
         student_inputs, targets = self.to_student_view(
             targets, inputs['unsup_student'], data_samples['unsup_student'])
-        unsup = self.unsup_loss(student_inputs, targets, info)
-        losses.update(weighted_losses(
-            unsup, self.unsup_weight_at(current_iter()), 'unsup_'))
-        return losses
+        return student_inputs, targets, info
 
     def sup_loss(self, inputs, data_samples) -> Dict:
         return getattr(self, self.student_names[0]).loss(inputs, data_samples)

@@ -51,11 +51,7 @@ class VolumeMeanTeacher(TeacherStudentModel):
     def loss(self, inputs: Dict, data_samples: Dict) -> Dict:
         if not self.joint_forward:
             return super().loss(inputs, data_samples)
-        with torch.no_grad(), self.teacher_statistics():
-            targets, info = self.pseudo_label(inputs['unsup_teacher'],
-                                              data_samples['unsup_teacher'])
-        x_u, targets = self.to_student_view(targets, inputs['unsup_student'],
-                                            data_samples['unsup_student'])
+        x_u, targets, _ = self.student_targets(inputs, data_samples)
         x_l = torch.stack(list(inputs['sup']))
         logits = self.student.backbone(torch.cat([x_l, x_u]))
         n = len(x_l)
