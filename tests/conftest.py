@@ -96,3 +96,55 @@ def assert_plain_checkpoint_fills_members(model, plain, tmp_path):
         member = getattr(model, name).state_dict()
         for key, value in plain.state_dict().items():
             assert torch.equal(member[key], value), (name, key)
+
+
+# keys whose integer values are image sizes in mmdet / mmseg pipelines,
+# data preprocessors and sliding-window test settings
+IMAGE_SIZE_KEYS = ('crop_size', 'scale', 'size', 'stride')
+
+
+def write_config(path, lines, ci_factor=4):
+    """Write a test config made of ``lines`` to ``path``.
+
+    In CI (``CI`` set) the images of a full-size config are made
+    ``ci_factor`` times smaller in each side (resize scales, crops, the
+    padding size and sliding windows): the architecture, losses, hooks and
+    schedule stay the config's, the pixels are fewer (an R101 at 801 px
+    crops costs minutes a step on 2 cores). Outside CI the config runs as
+    written."""
+    from mmengine.config import Config
+    path = str(path)
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    if not os.environ.get('CI') or ci_factor == 1:
+        return path
+    cfg = Config.fromfile(path)
+    _shrink_image_sizes(cfg._cfg_dict, ci_factor)
+    cfg.dump(path)
+    return path
+
+
+def _is_size(value):
+    if isinstance(value, int):
+        return not isinstance(value, bool)
+    if isinstance(value, (list, tuple)) and value:
+        return all(_is_size(v) for v in value)
+    return False
+
+
+def _shrink(value, factor):
+    if isinstance(value, int):
+        return max(32, value // factor)
+    return type(value)(_shrink(v, factor) for v in value)
+
+
+def _shrink_image_sizes(node, factor):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in IMAGE_SIZE_KEYS and _is_size(value):
+                node[key] = _shrink(value, factor)
+            else:
+                _shrink_image_sizes(value, factor)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _shrink_image_sizes(value, factor)

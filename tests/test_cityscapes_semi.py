@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import ROOT, run_tool
+from conftest import ROOT, run_tool, write_config
 from mmkd.datasets import split_cityscapes, write_cityscapes_splits
 from mmkd.datasets.transforms import RandomGaussianBlur
 from mmkd.utils import DataError
@@ -92,9 +92,8 @@ def test_full_size_config_runs_one_iteration(name, demo_root, tmp_path):
         f"train_cfg = dict(max_iters=1, val_interval="
         f"{1 if validate else 10**6})",
     ]
-    cfg = tmp_path / 'cfg.py'
-    cfg.write_text('\n'.join(lines) + '\n')
-    r = run_tool('tools/train.py', str(cfg), '--work-dir',
+    cfg = write_config(tmp_path / 'cfg.py', lines)
+    r = run_tool('tools/train.py', cfg, '--work-dir',
                  str(tmp_path / 'wd'))
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-4000:]

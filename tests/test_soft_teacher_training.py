@@ -8,7 +8,13 @@ import shutil
 import pytest
 import torch
 
-from conftest import ROOT, load_config, point_semi_det_config_at, run_tool
+from conftest import (
+    ROOT,
+    load_config,
+    point_semi_det_config_at,
+    run_tool,
+    write_config,
+)
 from test_full_configs import make_tiny_coco
 from test_training import train_losses
 
@@ -109,7 +115,7 @@ def test_soft_teacher_coco_config_runs_two_iterations(name, tmp_path,
     json.dump(dict(train, annotations=[]),
               open(osp.join(semi, 'instances_train2017.1@10-unlabeled.json'),
                    'w'))
-    extra = '\n'.join([
+    extra = [
         f"_base_ = '{ROOT}/configs/{name}.py'",
         "model = dict(student=dict(backbone=dict(init_cfg=None)))"
         if name == 'soft_teacher_coco' else
@@ -125,10 +131,9 @@ def test_soft_teacher_coco_config_runs_two_iterations(name, tmp_path,
         f"val_evaluator = dict(ann_file='{ann}/instances_val2017.json')",
         "test_evaluator = val_evaluator",
         "default_hooks = dict(logger=dict(interval=1))",
-    ])
-    cfg = tmp_path / 'st_coco.py'
-    cfg.write_text(extra + '\n')
-    r = run_tool('tools/train.py', str(cfg), '--work-dir',
+    ]
+    cfg = write_config(tmp_path / 'st_coco.py', extra)
+    r = run_tool('tools/train.py', cfg, '--work-dir',
                  str(tmp_path / 'wd'))
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-4000:]
