@@ -170,6 +170,37 @@ def test_teacher_norm_applies_to_every_teacher_while_pseudo_labelling():
     assert not model.ta.bn.training and not model.tb.bn.training
 
 
+@pytest.mark.parametrize('norm', ['batch_track', 'batch'])
+def test_student_unsup_norm_decides_what_the_running_statistics_track(norm):
+    """With 'batch' the students' running statistics are those of the
+    labelled batch alone, whatever the unlabelled views look like; with
+    'batch_track' the unlabelled forward moves them too."""
+    model = _dual(student_unsup_norm=norm)
+    model.train()
+    x = torch.randn(4, 1, 8, 8)
+    far = x * 5 + 10  # unlabelled views of another distribution
+    seen = []
+    model.a.bn.register_forward_pre_hook(lambda m, _: seen.append(m.training))
+    model.loss(dict(sup=x, unsup_teacher=far, unsup_student=far),
+               dict(sup=torch.zeros(4, 1, 8, 8), unsup_teacher=None,
+                    unsup_student=None))
+    labelled_only = _dual()
+    labelled_only.train()
+    labelled_only.sup_loss(x, torch.zeros(4, 1, 8, 8))
+    for name in ('a', 'b'):
+        bn, ref = getattr(model, name).bn, getattr(labelled_only, name).bn
+        same = torch.equal(bn.running_mean, ref.running_mean) and \
+            torch.equal(bn.running_var, ref.running_var)
+        assert same == (norm == 'batch'), name
+        assert bn.momentum == ref.momentum  # restored after the step
+    assert seen == [True, True]  # batch statistics in both forwards
+
+
+def test_student_unsup_norm_is_checked():
+    with pytest.raises(ValueError, match="student_unsup_norm.*'eval'"):
+        _dual(student_unsup_norm='eval')
+
+
 def test_predict_on_picks_the_named_member():
     model = _dual(predict_on='tb')
     model.eval()

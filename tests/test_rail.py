@@ -218,6 +218,12 @@ def test_3d_mean_teacher_joint_forward_gives_the_separate_losses():
     for key in joint:
         assert torch.allclose(joint[key], separate[key], atol=1e-6), key
     assert joint['unsup_loss_consistency'] > 0
+    # one forward has one set of BatchNorm statistics: refused
+    with pytest.raises(ValueError, match='joint_forward=False'):
+        MODELS.build(dict(
+            type='mmkd.VolumeMeanTeacher', student_unsup_norm='batch',
+            student=dict(type='VolumeSegmentor', backbone=net,
+                         roi_size=(32, 16, 16))))
 
 
 @pytest.mark.slow

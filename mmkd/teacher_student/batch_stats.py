@@ -36,3 +36,27 @@ def batch_norm_statistics(model: nn.Module, track: bool = False):
         for m, (training, momentum) in zip(layers, saved):
             m.train(training)
             m.momentum = momentum
+
+
+@contextmanager
+def frozen_running_statistics(model: nn.Module):
+    """Inside the block, ``model``'s BatchNorm layers keep the mode they are
+    in (train mode: the batch's statistics), but none updates its running
+    statistics (momentum 0).
+
+    Used for a student's forward of unlabelled, strongly augmented (or
+    CutMix-ed) views: its running statistics -- what it is validated with --
+    then come from the labelled batches only, whose distribution is the
+    validation images'.
+    """
+    layers = [m for m in model.modules()
+              if isinstance(m, _BatchNorm) and m.track_running_stats
+              and m.training]
+    saved = [m.momentum for m in layers]
+    for m in layers:
+        m.momentum = 0.0
+    try:
+        yield model
+    finally:
+        for m, momentum in zip(layers, saved):
+            m.momentum = momentum

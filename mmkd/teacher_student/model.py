@@ -26,11 +26,12 @@ from mmengine.model import BaseModel
 
 from mmkd.registry import MODELS, TASK_UTILS
 
-from .batch_stats import batch_norm_statistics
+from .batch_stats import batch_norm_statistics, frozen_running_statistics
 from .members import normalise_members
 from .ramps import sigmoid_rampup
 
 TEACHER_NORMS = ('running', 'batch', 'batch_track')
+STUDENT_UNSUP_NORMS = ('batch_track', 'batch')
 THRESHOLD_SCORES = ('unlabelled', 'labelled')
 
 
@@ -80,6 +81,15 @@ class TeacherStudentModel(BaseModel):
             does; the EMA hook must then not copy the student's buffers over
             them). Validation always uses the running statistics. See
             :func:`~mmkd.teacher_student.batch_stats.batch_norm_statistics`.
+        student_unsup_norm: the students' BatchNorm layers in the
+            unsupervised loss (layers in train mode normalise with the
+            batch's statistics in both): ``'batch_track'`` (their running
+            statistics also track the unlabelled student-view batches, as a
+            plain forward does) or ``'batch'`` (the running statistics come
+            from the labelled batches only: strong, mixed views then do not
+            shift what the student -- and an EMA teacher that copies its
+            buffers -- is evaluated with). See
+            :func:`~mmkd.teacher_student.batch_stats.frozen_running_statistics`.
         data_preprocessor: applied to every branch (e.g. mmdet's
             ``MultiBranchDataPreprocessor``).
 
@@ -104,11 +114,16 @@ class TeacherStudentModel(BaseModel):
                  teachers=None, pseudo_labeller=None, sup_weight=1.0,
                  unsup_weight=1.0, unsup_rampup_iters=0,
                  predict_on=None, teacher_norm='running',
+                 student_unsup_norm='batch_track',
                  threshold_scores='unlabelled', data_preprocessor=None,
                  init_cfg=None):
         if teacher_norm not in TEACHER_NORMS:
             raise ValueError(f'teacher_norm must be one of {TEACHER_NORMS}, '
                              f'got {teacher_norm!r}')
+        if student_unsup_norm not in STUDENT_UNSUP_NORMS:
+            raise ValueError('student_unsup_norm must be one of '
+                             f'{STUDENT_UNSUP_NORMS}, got '
+                             f'{student_unsup_norm!r}')
         if threshold_scores not in THRESHOLD_SCORES:
             raise ValueError('threshold_scores must be one of '
                              f'{THRESHOLD_SCORES}, got {threshold_scores!r}')
@@ -139,6 +154,7 @@ class TeacherStudentModel(BaseModel):
         self.unsup_weight = unsup_weight
         self.unsup_rampup_iters = unsup_rampup_iters
         self.teacher_norm = teacher_norm
+        self.student_unsup_norm = student_unsup_norm
         self.threshold_scores = threshold_scores
         self.record_pseudo_labels = False
         self.pseudo_label_records: List = []
@@ -188,6 +204,17 @@ class TeacherStudentModel(BaseModel):
                 stack.enter_context(batch_norm_statistics(
                     getattr(self, name),
                     track=self.teacher_norm == 'batch_track'))
+        return stack
+
+    def student_unsup_statistics(self):
+        """Context for the students' forwards in the unsupervised loss:
+        their BatchNorm running statistics as ``student_unsup_norm``
+        says."""
+        stack = ExitStack()
+        if self.student_unsup_norm == 'batch':
+            for name in self.student_names:
+                stack.enter_context(
+                    frozen_running_statistics(getattr(self, name)))
         return stack
 
     def unsup_weight_at(self, step: int) -> float:
@@ -241,7 +268,8 @@ class TeacherStudentModel(BaseModel):
             self.sup_weight, 'sup_')
         student_inputs, targets, info = self.student_targets(inputs,
                                                              data_samples)
-        unsup = self.unsup_loss(student_inputs, targets, info)
+        with self.student_unsup_statistics():
+            unsup = self.unsup_loss(student_inputs, targets, info)
         losses.update(weighted_losses(
             unsup, self.unsup_weight_at(current_iter()), 'unsup_'))
         return losses

@@ -36,7 +36,9 @@ class VolumeMeanTeacher(TeacherStudentModel):
         unsup_weight / unsup_rampup_iters: ``w(t)``, a sigmoid ramp
             (UA-MT: 0.1 over its 40 first "epochs").
         joint_forward: one student forward for the labelled and unlabelled
-            patches (default) instead of one per branch.
+            patches (default) instead of one per branch (its BatchNorm
+            statistics are those of both: ``student_unsup_norm='batch'``
+            needs ``joint_forward=False``).
     Branches: ``sup``, ``unsup_teacher`` and ``unsup_student`` (the same
     unlabelled patch).
     """
@@ -44,6 +46,10 @@ class VolumeMeanTeacher(TeacherStudentModel):
     def __init__(self, student, noise_std=0.1, noise_clip=0.2,
                  joint_forward=True, **kwargs):
         super().__init__(student=student, **kwargs)
+        if joint_forward and self.student_unsup_norm != 'batch_track':
+            raise ValueError(
+                "student_unsup_norm='batch' needs joint_forward=False (one "
+                'forward of both branches has one set of statistics)')
         self.noise_std = noise_std
         self.noise_clip = noise_clip
         self.joint_forward = joint_forward
