@@ -1,6 +1,7 @@
 """The semi-supervised detection table: supervised at the label budget |
-control | Soft Teacher (mmkd and mmdet 3.3's own) | supervised on all labels,
-several seeds, one script.
+control | Soft Teacher (mmkd and mmdet 3.3's own) | supervised on all labels
+(and the oracle: the semi-supervised schedule with every label), several
+seeds, one script.
 
     python tools/benchmark_ssod.py [--seeds 0 1] [--out work_dirs/ssod.md]
     python tools/benchmark_ssod.py --runs sup full mmkd \
@@ -17,7 +18,9 @@ from ``--work-root``; finished semi-supervised runs too, unless
 semi-supervised config then starts from that seed's supervised 10 %
 checkpoint and trains its schedule with the same seed.  The control run
 is mmkd's Soft Teacher config with ``model.unsup_weight=0`` (same schedule,
-EMA teacher, labelled data only), so a gain is the unlabelled data's.
+EMA teacher, labelled data only), so a gain is the unlabelled data's; the
+oracle (``--runs oracle``) trains the same schedule from the same
+checkpoint with every image labelled, the upper bound at equal iterations.
 Reported: the final metrics of teacher and student, median s/iter (first 10 %
 skipped), and the means over seeds with mmkd / mmdet ratios.  ``--cost``
 times the steps instead, alone and one after another (the accuracy runs may
@@ -57,9 +60,15 @@ def parse_args():
         default=DEMO + 'soft_teacher_faster_rcnn_r18_demo_coco_10p.py')
     p.add_argument('--mmdet-config', default=DEMO +
                    'mmdet_soft_teacher_faster_rcnn_r18_demo_coco_10p.py')
+    p.add_argument('--oracle-config', default=DEMO +
+                   'oracle_faster_rcnn_r18_demo_coco_10p_3k.py',
+                   help='supervised on all labels from the supervised 10 %% '
+                   'checkpoint, the semi-supervised schedule (run "oracle")')
     p.add_argument('--runs', nargs='+',
                    default=['sup', 'full', 'mmkd', 'mmdet', 'control'],
-                   help='which runs (default all)')
+                   choices=['sup', 'full', 'mmkd', 'mmdet', 'control',
+                            'oracle'],
+                   help='which runs (default all but oracle)')
     p.add_argument('--metric', nargs='+', default=['coco/bbox_mAP'],
                    help='one table per metric (Mask R-CNN: coco/bbox_mAP '
                    'coco/segm_mAP)')
@@ -86,7 +95,8 @@ def labels(args):
         mmdet=f'mmdet 3.3 {config_name(args.mmdet_config)} '
         f'(+ {max_iters(args.mmdet_config)} it)',
         full=f'supervised {config_name(args.full_config)} '
-        f'({max_iters(args.full_config)} it)')
+        f'({max_iters(args.full_config)} it)',
+        oracle=f'oracle: + {max_iters(args.oracle_config)} it, all labels')
 
 
 def cost(args):
@@ -124,11 +134,14 @@ def accuracy(args):
         semi = dict(mmkd=(args.mmkd_config, [], ''),
                     mmdet=(args.mmdet_config, [], ''),
                     control=(args.mmkd_config, ['model.unsup_weight=0'],
-                             '_unsup0'))
+                             '_unsup0'),
+                    oracle=(args.oracle_config, [], ''))
         for run, (config, opts, suffix) in semi.items():
             if run not in args.runs:
                 continue
-            opts = [f'{init_key(config)}.init_cfg.checkpoint={init}', *opts]
+            init_opt = f'load_from={init}' if run == 'oracle' else \
+                f'{init_key(config)}.init_cfg.checkpoint={init}'
+            opts = [init_opt, *opts]
             rows.setdefault(run, {})[seed] = train_or_reuse(
                 config, seed, args.work_root, opts, suffix, args.force,
                 args.threads)[1]
@@ -153,7 +166,7 @@ def report(rows, metric, names):
              '(teacher / student) | s/iter (median) |',
              '|---|---|---|---|---|---|']
     means = {}
-    for run in ['sup', 'control', 'mmkd', 'mmdet', 'full']:
+    for run in ['sup', 'control', 'mmkd', 'mmdet', 'full', 'oracle']:
         if run not in rows:
             continue
         res = rows[run]
@@ -167,6 +180,7 @@ def report(rows, metric, names):
         lines.append(f'| {names[run]} | {len(res)} | {means[run][0]:.3f} | '
                      f'{means[run][1]:.3f} | {per_seed} | '
                      f'{means[run][2]:.3f} |')
+    lines += gains(rows, metric)
     if 'mmkd' in means and 'mmdet' in means:
         a, b = means['mmkd'], means['mmdet']
         lines.append(f'\nmmkd / mmdet: teacher {a[0] / b[0]:.2f}×, '
@@ -179,6 +193,37 @@ def report(rows, metric, names):
     table = '\n'.join(lines)
     print(table, flush=True)
     return table
+
+
+def gains(rows, metric):
+    """Per seed (teacher): mmkd's gain over the control, and the share of
+    the gap from supervised 10 % (``sup``) to each upper row (``full``,
+    ``oracle``) that it closes, ``(mmkd - sup) / (upper - sup)``."""
+    if 'mmkd' not in rows:
+        return []
+    seeds = list(rows['mmkd'])
+
+    def teacher(run, seed):
+        return _metric(rows[run][seed], 'teacher', metric)
+
+    out = ['']
+    if 'control' in rows:
+        diff = [teacher('mmkd', s) - teacher('control', s) for s in seeds
+                if s in rows['control']]
+        out.append('mmkd teacher - control teacher, per seed: ' + ', '.join(
+            f'{d:+.3f}' for d in diff) +
+            (f' (mean {statistics.mean(diff):+.3f})' if diff else ''))
+    for upper in ('full', 'oracle'):
+        if upper not in rows or 'sup' not in rows:
+            continue
+        share = [(teacher('mmkd', s) - teacher('sup', s)) /
+                 (teacher(upper, s) - teacher('sup', s)) for s in seeds
+                 if s in rows[upper] and s in rows['sup']]
+        out.append(f'gap sup -> {upper} closed by mmkd (teacher), per seed: '
+                   + ', '.join(f'{100 * g:.0f} %' for g in share) +
+                   (f' (mean {100 * statistics.mean(share):.0f} %)'
+                    if share else ''))
+    return out
 
 
 if __name__ == '__main__':
