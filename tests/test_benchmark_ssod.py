@@ -46,6 +46,11 @@ def test_oracle_starts_from_the_checkpoint_with_every_label(monkeypatch):
     assert 'semi_anns' not in oracle.train_dataloader.dataset.ann_file
     assert oracle.train_dataloader.batch_size == \
         semi.train_dataloader.batch_size
+    # mmdet's reference runs the identical schedule
+    mmdet = load_config(bench.DEMO +
+                        'mmdet_soft_teacher_faster_rcnn_r18_demo_coco_10p_3k.py')
+    assert mmdet.train_cfg == semi.train_cfg
+    assert mmdet.param_scheduler == semi.param_scheduler
     monkeypatch.setattr(sys, 'argv', ['benchmark_ssod.py', '--runs',
                                       'orcale'])
     with pytest.raises(SystemExit):  # an unknown run is refused
