@@ -51,6 +51,12 @@ def test_oracle_starts_from_the_checkpoint_with_every_label(monkeypatch):
                         'mmdet_soft_teacher_faster_rcnn_r18_demo_coco_10p_3k.py')
     assert mmdet.train_cfg == semi.train_cfg
     assert mmdet.param_scheduler == semi.param_scheduler
+    # and so does the Mask R-CNN one
+    mask = load_config(bench.DEMO +
+                       'soft_teacher_mask_rcnn_r18_demo_coco_10p_3k.py')
+    assert mask.train_cfg == semi.train_cfg
+    assert mask.param_scheduler == semi.param_scheduler
+    assert mask.model.student.type == 'MaskRCNN'
     monkeypatch.setattr(sys, 'argv', ['benchmark_ssod.py', '--runs',
                                       'orcale'])
     with pytest.raises(SystemExit):  # an unknown run is refused

@@ -1,0 +1,13 @@
+# Soft Teacher for Mask R-CNN on the demo COCO 10 % with the 3000-iteration
+# semi-supervised stage of soft_teacher_faster_rcnn_r18_demo_coco_10p_3k.py
+# (x0.1 at 2250; the same schedule, asserted by tests/test_benchmark_ssod.py)
+# from the supervised Mask R-CNN 10 % model.
+_base_ = './soft_teacher_mask_rcnn_r18_demo_coco_10p.py'
+max_iters = 3000
+train_cfg = dict(max_iters=max_iters, val_interval=500)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
+         end=50),
+    dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
+         milestones=[max_iters * 3 // 4], gamma=0.1)
+]
