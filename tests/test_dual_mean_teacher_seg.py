@@ -194,3 +194,20 @@ def test_dual_mean_teacher_trains_evaluates_and_resumes(tmp_path, demo_root):
     full = torch.load(ckpt, weights_only=False)['state_dict']
     key = next(k for k in state if k.endswith('conv_seg.weight'))
     assert torch.equal(state[key], full['teacher_a.' + key])
+
+
+def test_feature_perturbation_reaches_both_students(monkeypatch):
+    model = _model(feature_dropout=0.5, cutmix_prob=0.0)
+    model.train()
+    a = torch.zeros(2, 4, 4, dtype=torch.long)
+    probs = dict(teacher_a=_confident(a), teacher_b=_confident(a))
+    monkeypatch.setattr(model, 'teacher_probs',
+                        lambda inputs, name=None: probs[name])
+    weak = torch.randn(2, 3, 4, 4)
+    targets, info = model.pseudo_label(weak, _samples(2))
+    assert info['rejected'] == 0 and info['weak_inputs'] is weak
+    losses = model.unsup_loss(torch.randn(2, 3, 4, 4), targets, info)
+    for s in 'ab':
+        assert losses[f'{s}_loss_seg_fp'].item() > 0
+    # each student's own perturbed forward
+    assert losses['a_loss_seg_fp'].item() != losses['b_loss_seg_fp'].item()

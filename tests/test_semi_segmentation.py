@@ -253,3 +253,61 @@ def test_teacher_stays_frozen_and_in_eval_mode_while_training():
     assert all(p.grad is None for p in model.teacher.parameters())
     # ignored pixels carry weight 0 and the ignore label together
     assert ((labels == 255) == (weights == 0)).all()
+
+
+
+def test_feature_perturbation_branch_on_the_weak_view():
+    from torch.nn import functional as F
+    model = _model(cutmix_prob=0.0, feature_dropout=0.5,
+                   feature_dropout_weight=0.25)
+    model.train()  # the student in train mode, the teacher in eval
+    weak, strong = torch.randn(2, 3, 32, 32), torch.randn(2, 3, 32, 32)
+    labels = torch.randint(0, 19, (2, 32, 32))
+    labels[:, :8] = 255
+    weights = torch.rand(2, 32, 32)
+    targets = [model.pseudo_target(s, label, weight, weight)
+               for s, label, weight in zip(_samples(2), labels, weights)]
+    info = model.weak_view_info(weak, targets)
+    torch.manual_seed(3)
+    losses = model.unsup_loss(strong, targets, info)
+    student = model.student
+
+    def ce(x, dropout):
+        feats = student.extract_feat(x)
+        if dropout:
+            feats = [F.dropout2d(f, 0.5, training=True) for f in feats]
+        logits = F.interpolate(student.decode_head(feats), x.shape[-2:],
+                               mode='bilinear')
+        return weighted_pixel_ce(logits, labels, weights)
+
+    # the same random draws in the same order: the strong view's loss
+    # scaled by 1 - β, then β × the loss of the weak view through
+    # dropped-out features against the teacher-view pseudo-labels
+    torch.manual_seed(3)
+    strong_ce, fp_ce = ce(strong, False).item(), ce(weak, True).item()
+    assert losses['loss_seg'].item() == pytest.approx(0.75 * strong_ce,
+                                                      rel=1e-5)
+    assert losses['loss_seg_fp'].item() == pytest.approx(0.25 * fp_ce,
+                                                         rel=1e-5)
+    # the dropout is real: without it (same draws of the decode head's own
+    # dropout), another loss
+    torch.manual_seed(3)
+    ce(strong, False)
+    assert fp_ce != ce(weak, False).item()
+    # gradients reach the student through both terms
+    student.zero_grad()
+    losses['loss_seg_fp'].backward()
+    assert student.decode_head.conv_seg.weight.grad.abs().sum() > 0
+    # the teacher's step hands the branch its weak view and pseudo-labels
+    model.eval()
+    targets, info = model.pseudo_label(weak, _samples(2))
+    assert info['weak_inputs'] is weak
+    assert torch.equal(info['weak_labels'], torch.stack(
+        [t.gt_sem_seg.data[0] for t in targets]))
+    # off by default: one term, no weak view kept
+    plain = _model(cutmix_prob=0.0)
+    targets, info = plain.pseudo_label(weak, _samples(2))
+    assert info == {}
+    assert 'loss_seg_fp' not in plain.unsup_loss(strong, targets, info)
+    with pytest.raises(ValueError, match='feature_dropout'):
+        _model(feature_dropout=1.0)

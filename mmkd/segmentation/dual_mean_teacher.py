@@ -88,13 +88,19 @@ class DualMeanTeacherSegmentor(SemiSegmentor):
             weight = weight.masked_fill(label == self.ignore_index, 0.0)
             targets.append(self.pseudo_target(sample, label, weight,
                                               score[i]))
-        return targets, dict(rejected=rejected / max(len(data_samples), 1))
+        info = self.weak_view_info(inputs, targets)
+        info['rejected'] = rejected / max(len(data_samples), 1)
+        return targets, info
 
     def unsup_loss(self, inputs, targets, info) -> Dict:
         labels = torch.stack([t.gt_sem_seg.data[0] for t in targets])
         weights = torch.stack([t.pseudo_weight.data[0] for t in targets])
-        losses = {f'{student[-1]}_loss_seg': self.pseudo_label_loss(
-            student, inputs, labels, weights) for student, _ in PAIRS}
+        losses = {}
+        for student, _ in PAIRS:
+            losses[f'{student[-1]}_loss_seg'] = self.pseudo_label_loss(
+                student, inputs, labels, weights)
+            losses = self.with_feature_perturbation(losses, student, info,
+                                                    f'{student[-1]}_')
         losses['rejected'] = labels.new_tensor(info['rejected'],
                                                dtype=torch.float32)
         losses['pseudo_coverage'] = (labels != self.ignore_index).float() \

@@ -43,10 +43,22 @@ class SemiSegmentor(TeacherStudentModel):
     images, labels and weights mixed by one CutMix draw (probability
     ``cutmix_prob``); loss ``Σ w·CE / #valid`` of the decode head's logits.
 
+    Feature perturbation (UniMatch, Yang et al., CVPR 2023), optional: the
+    student also segments the *weak* view with channel dropout (rate
+    ``feature_dropout``) on every encoder feature map before its decode head,
+    against the same pseudo-labels in the teacher's view; the unsupervised
+    loss is then ``(1 − β) L_strong + β L_fp`` with ``β =
+    feature_dropout_weight`` (UniMatch: 0.5 / 0.5)::
+
+        L_fp = Σ w·CE(g(Dropout2d(f(x_weak))), ŷ) / #valid
+
     Args:
         student: an mmseg segmentor config (``EncoderDecoder``).
         cutmix_prob: probability that a batch is mixed (0: never).
         ignore_index: the label of ignored pixels (255).
+        feature_dropout: channel dropout rate of the feature-perturbation
+            branch (0: no such branch).
+        feature_dropout_weight: its share ``β`` of the unsupervised loss.
         Others: :class:`~mmkd.teacher_student.TeacherStudentModel`.
 
     Pseudo-label statistics (``PseudoLabelStatsHook``): per class, the
@@ -56,12 +68,20 @@ class SemiSegmentor(TeacherStudentModel):
     accuracy.
     """
 
-    def __init__(self, *args, cutmix_prob=1.0, ignore_index=255, **kwargs):
+    def __init__(self, *args, cutmix_prob=1.0, ignore_index=255,
+                 feature_dropout=0.0, feature_dropout_weight=0.5, **kwargs):
         kwargs.setdefault('pseudo_labeller',
                           dict(type='mmkd.FixedThreshold', score_thr=0.95))
         super().__init__(*args, **kwargs)
+        if not (0 <= feature_dropout < 1
+                and 0 <= feature_dropout_weight <= 1):
+            raise ValueError('feature_dropout must be in [0, 1) and '
+                             'feature_dropout_weight in [0, 1], got '
+                             f'{feature_dropout} and {feature_dropout_weight}')
         self.cutmix_prob = cutmix_prob
         self.ignore_index = ignore_index
+        self.feature_dropout = feature_dropout
+        self.feature_dropout_weight = feature_dropout_weight
         self.classes = ()
         self.check_labeller_classes(
             getattr(self, self.student_names[0]).decode_head.num_classes)
@@ -107,7 +127,19 @@ class SemiSegmentor(TeacherStudentModel):
             weight = weight.masked_fill(pad, 0.0)
             targets.append(self.pseudo_target(sample, label, weight,
                                               top_score))
-        return targets, {}
+        return targets, self.weak_view_info(inputs, targets)
+
+    def weak_view_info(self, inputs, targets) -> Dict:
+        """What the feature-perturbation branch needs from the teacher's
+        step: the weak view and its pseudo-labels and weights (empty when
+        the branch is off)."""
+        if not self.feature_dropout:
+            return {}
+        return dict(
+            weak_inputs=inputs,
+            weak_labels=torch.stack([t.gt_sem_seg.data[0] for t in targets]),
+            weak_weights=torch.stack(
+                [t.pseudo_weight.data[0] for t in targets]))
 
     @staticmethod
     def pseudo_target(sample, label, weight, score):
@@ -163,14 +195,39 @@ class SemiSegmentor(TeacherStudentModel):
         labels = torch.stack([t.gt_sem_seg.data[0] for t in targets])
         weights = torch.stack([t.pseudo_weight.data[0] for t in targets])
         valid = (labels != self.ignore_index).float().mean()
-        return dict(loss_seg=self.pseudo_label_loss(
-            self.student_names[0], inputs, labels, weights),
-                    pseudo_coverage=valid.detach())
+        name = self.student_names[0]
+        losses = self.with_feature_perturbation(
+            dict(loss_seg=self.pseudo_label_loss(name, inputs, labels,
+                                                 weights)), name, info)
+        losses['pseudo_coverage'] = valid.detach()
+        return losses
 
     def pseudo_label_loss(self, name, inputs, labels, weights):
         """Student ``name``'s ``Σ w·CE / #valid`` on the pseudo-labels."""
         return weighted_pixel_ce(self.member_logits(name, inputs), labels,
                                  weights, self.ignore_index)
+
+    def with_feature_perturbation(self, losses: Dict, name: str,
+                                  info: Dict, prefix: str = '') -> Dict:
+        """``losses[prefix + 'loss_seg']`` (the strong view's) scaled by
+        ``1 − β``, and ``β L_fp`` of student ``name`` added as
+        ``prefix + 'loss_seg_fp'``; ``losses`` as given when the branch is
+        off."""
+        if not self.feature_dropout:
+            return losses
+        beta = self.feature_dropout_weight
+        losses[prefix + 'loss_seg'] = (1 - beta) * losses[prefix + 'loss_seg']
+        model = getattr(self, name)
+        inputs = info['weak_inputs']
+        feats = [F.dropout2d(f, self.feature_dropout, training=True)
+                 for f in model.extract_feat(inputs)]
+        logits = F.interpolate(model.decode_head(feats), inputs.shape[-2:],
+                               mode='bilinear',
+                               align_corners=model.align_corners)
+        losses[prefix + 'loss_seg_fp'] = beta * weighted_pixel_ce(
+            logits, info['weak_labels'], info['weak_weights'],
+            self.ignore_index)
+        return losses
 
     # -- statistics ---------------------------------------------------------
     def pseudo_label_records_of(self, targets) -> List[Dict]:
