@@ -93,8 +93,7 @@ class DualMeanTeacherSegmentor(SemiSegmentor):
         return targets, info
 
     def unsup_loss(self, inputs, targets, info) -> Dict:
-        labels = torch.stack([t.gt_sem_seg.data[0] for t in targets])
-        weights = torch.stack([t.pseudo_weight.data[0] for t in targets])
+        labels, weights = self.label_maps(targets)
         losses = {}
         for student, _ in PAIRS:
             losses[f'{student[-1]}_loss_seg'] = self.pseudo_label_loss(

@@ -87,13 +87,18 @@ class SemiSegmentor(TeacherStudentModel):
             getattr(self, self.student_names[0]).decode_head.num_classes)
 
     # -- teacher ------------------------------------------------------------
-    def member_logits(self, name, inputs):
+    def member_logits(self, name, inputs, feature_dropout=0.0):
         """Decode-head logits of member ``name`` at the (padded) batch size
         -- mmseg's ``encode_decode`` resizes to the first image's unpadded
         shape, which misaligns the others when an image is smaller than the
-        crop."""
+        crop; with ``feature_dropout``, channel dropout on every encoder
+        feature map before the decode head."""
         model = getattr(self, name)
-        logits = model.decode_head(model.extract_feat(inputs))
+        feats = model.extract_feat(inputs)
+        if feature_dropout:
+            feats = [F.dropout2d(f, feature_dropout, training=True)
+                     for f in feats]
+        logits = model.decode_head(feats)
         return F.interpolate(logits, inputs.shape[-2:], mode='bilinear',
                              align_corners=model.align_corners)
 
@@ -131,15 +136,18 @@ class SemiSegmentor(TeacherStudentModel):
 
     def weak_view_info(self, inputs, targets) -> Dict:
         """What the feature-perturbation branch needs from the teacher's
-        step: the weak view and its pseudo-labels and weights (empty when
-        the branch is off)."""
+        step: the weak view and its targets (empty when the branch is
+        off)."""
         if not self.feature_dropout:
             return {}
-        return dict(
-            weak_inputs=inputs,
-            weak_labels=torch.stack([t.gt_sem_seg.data[0] for t in targets]),
-            weak_weights=torch.stack(
-                [t.pseudo_weight.data[0] for t in targets]))
+        return dict(weak_inputs=inputs, weak_targets=targets)
+
+    @staticmethod
+    def label_maps(targets):
+        """``(labels, weights)``: the targets' pseudo-label maps and their
+        per-pixel weights, stacked ``(B, H, W)``."""
+        return (torch.stack([t.gt_sem_seg.data[0] for t in targets]),
+                torch.stack([t.pseudo_weight.data[0] for t in targets]))
 
     @staticmethod
     def pseudo_target(sample, label, weight, score):
@@ -192,8 +200,7 @@ class SemiSegmentor(TeacherStudentModel):
 
     # -- student ------------------------------------------------------------
     def unsup_loss(self, inputs, targets, info) -> Dict:
-        labels = torch.stack([t.gt_sem_seg.data[0] for t in targets])
-        weights = torch.stack([t.pseudo_weight.data[0] for t in targets])
+        labels, weights = self.label_maps(targets)
         valid = (labels != self.ignore_index).float().mean()
         name = self.student_names[0]
         losses = self.with_feature_perturbation(
@@ -202,10 +209,12 @@ class SemiSegmentor(TeacherStudentModel):
         losses['pseudo_coverage'] = valid.detach()
         return losses
 
-    def pseudo_label_loss(self, name, inputs, labels, weights):
+    def pseudo_label_loss(self, name, inputs, labels, weights,
+                          feature_dropout=0.0):
         """Student ``name``'s ``Σ w·CE / #valid`` on the pseudo-labels."""
-        return weighted_pixel_ce(self.member_logits(name, inputs), labels,
-                                 weights, self.ignore_index)
+        return weighted_pixel_ce(
+            self.member_logits(name, inputs, feature_dropout), labels,
+            weights, self.ignore_index)
 
     def with_feature_perturbation(self, losses: Dict, name: str,
                                   info: Dict, prefix: str = '') -> Dict:
@@ -217,16 +226,9 @@ class SemiSegmentor(TeacherStudentModel):
             return losses
         beta = self.feature_dropout_weight
         losses[prefix + 'loss_seg'] = (1 - beta) * losses[prefix + 'loss_seg']
-        model = getattr(self, name)
-        inputs = info['weak_inputs']
-        feats = [F.dropout2d(f, self.feature_dropout, training=True)
-                 for f in model.extract_feat(inputs)]
-        logits = F.interpolate(model.decode_head(feats), inputs.shape[-2:],
-                               mode='bilinear',
-                               align_corners=model.align_corners)
-        losses[prefix + 'loss_seg_fp'] = beta * weighted_pixel_ce(
-            logits, info['weak_labels'], info['weak_weights'],
-            self.ignore_index)
+        losses[prefix + 'loss_seg_fp'] = beta * self.pseudo_label_loss(
+            name, info['weak_inputs'], *self.label_maps(info['weak_targets']),
+            feature_dropout=self.feature_dropout)
         return losses
 
     # -- statistics ---------------------------------------------------------
