@@ -7,7 +7,9 @@
 #       --work-dir work_dirs/demo/deeplabv3_r18_demo_cityscapes_1-16_4k_seed1
 # or point model.student_{a,b}.init_cfg.checkpoint elsewhere); the agreement
 # filter and consensus as the MobileNetV2 1/8 demo
-# (dual_mean_teacher_deeplabv3_mbv2_demo_cityscapes_1-8.py).
+# (dual_mean_teacher_deeplabv3_mbv2_demo_cityscapes_1-8.py), and UniMatch's
+# feature perturbation for both students, as the single-teacher row it is
+# compared with (mean_teacher_fp_deeplabv3_r18_demo_cityscapes_1-16.py).
 _base_ = './mean_teacher_deeplabv3_r18_demo_cityscapes_1-16.py'
 segmentor = _base_.model.student
 student_a = dict(segmentor, init_cfg=dict(
@@ -27,6 +29,8 @@ model = dict(
     delta=0.5,
     agreement_thr=0.5,
     cutmix_prob=1.0,
+    feature_dropout=0.5,
+    feature_dropout_weight=0.5,
     predict_on='ensemble')
 default_hooks = dict(
     checkpoint=dict(save_best=['ensemble/mIoU', 'teacher_a/mIoU'],
