@@ -198,6 +198,22 @@ def test_sliding_window_prediction_covers_a_larger_volume():
     assert out.pred_seg_map.shape == (40, 24, 20)
 
 
+def test_sliding_window_with_one_window_is_the_whole_volume_forward():
+    torch.manual_seed(0)
+    model = VolumeSegmentor(
+        backbone=dict(type='VNet', num_classes=2, base_channels=4),
+        roi_size=(16, 16, 16), sw_overlap=0.5)
+    model.eval()
+    vol = torch.randn(1, 16, 16, 16)  # exactly one window
+    with torch.no_grad():
+        whole = model.backbone(vol[None])[0].softmax(0)
+    probs = model.predict_probs(vol)
+    assert probs.shape == whole.shape
+    torch.testing.assert_close(probs, whole, atol=1e-5, rtol=1e-5)
+    pred = model.predict([vol], [BaseDataElement()])[0].pred_seg_map
+    assert torch.equal(pred, whole.argmax(0))
+
+
 def test_slice_picture_marks_label_and_prediction():
     from mmkd.volumetric.prediction_hook import volume_picture
     vol = np.full((20, 16, 12), 0.5, np.float32)
