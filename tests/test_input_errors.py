@@ -268,3 +268,25 @@ def test_cityscapes_image_and_label_of_different_sizes(demo_root, tmp_path):
     with pytest.raises(DataError, match=rf'{label}: label size .* differs '
                        rf'from its image {image}'):
         _load_first_city_sample(root)
+
+
+def test_a_volume_smaller_than_the_patch_is_padded(tmp_path):
+    from mmengine.config import Config
+    from mmengine.dataset import Compose
+    base = Config.fromfile('configs/_base_/datasets/demo_cbct.py')
+    patch = base.patch_size
+    shape = (20, 30, 12)  # smaller than the patch on every axis
+    img = np.full(shape, 1500, np.int16)  # 0.5 in the [500, 2500] window
+    lab = np.zeros(shape, np.uint8)
+    lab[5:10, 5:10, 4:8] = 1
+    _nifti_cases(tmp_path, dict(case_0=(img, np.eye(4), lab, np.eye(4))))
+    ds = _cbct(tmp_path)
+    ds.pipeline = Compose(base.train_pipeline)  # the demo's training crops
+    out = ds[0]
+    vol, seg = out['inputs'], out['data_samples'].gt_seg_map
+    assert tuple(vol.shape[1:]) == tuple(patch)
+    assert tuple(seg.shape[-3:]) == tuple(patch)
+    # every labelled voxel is kept, the padding is background at intensity 0
+    assert int((seg == 1).sum()) == int(lab.sum())
+    assert int((vol == 0.5).sum()) == int(np.prod(shape))
+    assert int((vol == 0).sum()) == int(np.prod(patch)) - int(np.prod(shape))
