@@ -145,10 +145,10 @@ def _nifti_cases(root, cases):
 def _cbct(root, **kwargs):
     from mmkd.registry import DATASETS
     init_default_scope('mmkd')
-    return DATASETS.build(dict(
-        type='CBCTDataset', data_root=str(root), ann_file='list.txt',
-        data_prefix=dict(img_path='images', seg_map_path='labels'),
-        pipeline=[], **kwargs))
+    cfg = dict(type='CBCTDataset', data_root=str(root), ann_file='list.txt',
+               data_prefix=dict(img_path='images', seg_map_path='labels'),
+               pipeline=[])
+    return DATASETS.build(dict(cfg, **kwargs))
 
 
 def test_nifti_label_on_another_voxel_grid(tmp_path):
@@ -290,3 +290,21 @@ def test_a_volume_smaller_than_the_patch_is_padded(tmp_path):
     assert int((seg == 1).sum()) == int(lab.sum())
     assert int((vol == 0.5).sum()) == int(np.prod(shape))
     assert int((vol == 0).sum()) == int(np.prod(patch)) - int(np.prod(shape))
+
+
+def test_unlabelled_cbct_scans_from_a_plain_folder(tmp_path):
+    vol = np.zeros((8, 8, 8), np.int16)
+    _nifti_cases(tmp_path, dict(scan_b=(vol, np.eye(4), None, None),
+                                scan_a=(vol, np.eye(4), None, None)))
+    (tmp_path / 'images' / 'notes.txt').write_text('not a volume')
+    ds = _cbct(tmp_path, with_label=False, ann_file='')
+    assert [d['case'] for d in ds] == ['scan_a', 'scan_b']
+    assert ds[0]['img_path'].endswith('images/scan_a.nii.gz')
+    # labelled volumes still need their list
+    with pytest.raises(DataError, match=r'images: labelled CBCT volumes '
+                       r'need a case list'):
+        _cbct(tmp_path, ann_file='')
+    empty = tmp_path / 'empty'
+    (empty / 'images').mkdir(parents=True)
+    with pytest.raises(DataError, match=r'no \*\.nii\.gz volumes'):
+        _cbct(empty, with_label=False, ann_file='')

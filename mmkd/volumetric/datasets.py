@@ -1,4 +1,5 @@
 import logging
+import os
 import os.path as osp
 
 import numpy as np
@@ -15,11 +16,14 @@ class CBCTDataset(BaseDataset):
 
     ``data_root/<data_prefix.img_path>/<case><suffix>`` with an optional label
     volume of the same name under ``data_prefix.seg_map_path``; ``ann_file``
-    lists the cases, one a line.  Image and label shapes and affines are
-    checked from the headers when the dataset is built (nothing is decoded):
-    a mismatch is an error naming both files. An unreadable image header is
-    an error, in an unlabelled list (``with_label=False``) a warning: the
-    case is left out and counted (``num_skipped``).
+    lists the cases, one a line.  Unlabelled scans may instead be a plain
+    folder: with ``with_label=False`` and no ``ann_file`` every
+    ``*<suffix>`` file of the image directory is a case (sorted by name).
+    Image and label shapes and affines are checked from the headers when
+    the dataset is built (nothing is decoded): a mismatch is an error naming
+    both files. An unreadable image header is an error, in an unlabelled
+    list (``with_label=False``) a warning: the case is left out and counted
+    (``num_skipped``).
 
     Args:
         with_label: load labels (False for unlabelled lists).
@@ -37,14 +41,11 @@ class CBCTDataset(BaseDataset):
         import nibabel as nib
         if self.data_root:
             check_dir(self.data_root, 'data root')
-        check_file(self.ann_file, 'case list (ann_file)')
         img_dir = self.data_prefix.get('img_path', '')
         lab_dir = self.data_prefix.get('seg_map_path', '')
         check_dir(img_dir, 'image directory (data_prefix.img_path)')
-        with open(self.ann_file) as f:
-            cases = [line.strip() for line in f if line.strip()]
-        if not cases:
-            raise DataError(f'{self.ann_file}: no cases listed')
+        cases = self.list_cases(img_dir)
+        source = self.ann_file or img_dir
         data_list = []
         for case in cases:
             img_path = osp.join(img_dir, case + self.suffix)
@@ -59,7 +60,7 @@ class CBCTDataset(BaseDataset):
                     raise DataError(msg) from e
                 self.num_skipped += 1
                 print_log(f'skipped {msg} ({self.num_skipped} unlabelled '
-                          f'case(s) of {self.ann_file} skipped)',
+                          f'case(s) of {source} skipped)',
                           logger='current', level=logging.WARNING)
                 continue
             img_hdr = img_nii.header
@@ -91,5 +92,28 @@ class CBCTDataset(BaseDataset):
                 info['seg_map_path'] = seg_path
             data_list.append(info)
         if not data_list:
-            raise DataError(f'{self.ann_file}: none of its cases is readable')
+            raise DataError(f'{self.ann_file or img_dir}: none of its cases '
+                            'is readable')
         return data_list
+
+    def list_cases(self, img_dir):
+        """The case names: the lines of ``ann_file``, or -- unlabelled, no
+        ``ann_file`` -- the ``*<suffix>`` files of ``img_dir``."""
+        if not self.ann_file:
+            if self.with_label:
+                raise DataError(f'{img_dir}: labelled CBCT volumes need a '
+                                'case list (ann_file); only unlabelled ones '
+                                '(with_label=False) may be a plain folder')
+            cases = sorted(name[:-len(self.suffix)]
+                           for name in os.listdir(img_dir)
+                           if name.endswith(self.suffix))
+            if not cases:
+                raise DataError(f'{img_dir}: no *{self.suffix} volumes in '
+                                'this folder of unlabelled scans')
+            return cases
+        check_file(self.ann_file, 'case list (ann_file)')
+        with open(self.ann_file) as f:
+            cases = [line.strip() for line in f if line.strip()]
+        if not cases:
+            raise DataError(f'{self.ann_file}: no cases listed')
+        return cases

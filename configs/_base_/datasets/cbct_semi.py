@@ -2,7 +2,10 @@
 # data/cbct/{images,labels}/<case>.nii.gz, case lists labeled.txt (13 or 7
 # in the RAIL paper), unlabeled.txt and val.txt. 1 labelled + 1 unlabelled
 # 112x112x80 patch a step (RAIL's protocol); branches 'sup', and the same
-# unlabelled patch as 'unsup_teacher' and 'unsup_student'.
+# unlabelled patch as 'unsup_teacher' and 'unsup_student'. A plain folder of
+# unlabelled scans instead of a list: --cfg-options
+# train_dataloader.dataset.unlabeled.ann_file=''
+# train_dataloader.dataset.unlabeled.data_prefix.img_path=<folder>
 _base_ = './cbct.py'
 patch_size = (112, 112, 80)
 keys = ['img', 'gt_seg_map']
