@@ -49,8 +49,8 @@ class CBCTDataset(BaseDataset):
         data_list = []
         for case in cases:
             img_path = osp.join(img_dir, case + self.suffix)
-            check_file(img_path, f'image of case {case!r}', hint='listed in '
-                       f'{self.ann_file}')
+            check_file(img_path, f'image of case {case!r}',
+                       hint=f'listed in {source}')
             info = dict(img_path=img_path, case=case)
             try:
                 img_nii = nib.load(img_path)
@@ -92,8 +92,7 @@ class CBCTDataset(BaseDataset):
                 info['seg_map_path'] = seg_path
             data_list.append(info)
         if not data_list:
-            raise DataError(f'{self.ann_file or img_dir}: none of its cases '
-                            'is readable')
+            raise DataError(f'{source}: none of its cases is readable')
         return data_list
 
     def list_cases(self, img_dir):
