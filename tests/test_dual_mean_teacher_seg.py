@@ -19,7 +19,8 @@ def _model(**overrides):
     cfg = load_config(CONFIG)
     cfg.model.student_a.init_cfg = None
     cfg.model.student_b.init_cfg = None
-    cfg.model.update(overrides)
+    for key, value in overrides.items():  # replace, not merge
+        cfg.model[key] = value
     torch.manual_seed(0)
     return MODELS.build(cfg.model)
 
@@ -58,6 +59,42 @@ def test_filter_rejects_disagreeing_crops_and_keeps_the_consensus(
     assert (targets[0].pseudo_weight.data[0] == (expect != 255)).all()
     assert (targets[1].gt_sem_seg.data[0] == 255).all()
     assert (targets[1].pseudo_weight.data[0] == 0).all()
+
+
+def _class_one(conf, classes=19):
+    """(1, C, H, W) probabilities: class 1 at ``conf`` (H, W) per pixel,
+    the rest spread evenly."""
+    probs = ((1 - conf) / (classes - 1)).expand(1, classes, *conf.shape)
+    return probs.clone().index_put_((torch.tensor(0), torch.tensor(1)),
+                                    conf)
+
+
+def test_dynamic_tiers_apply_on_top_of_the_consensus(monkeypatch):
+    """With ``DynamicDualThreshold`` as pseudo-labeller a consensus pixel is
+    kept at weight 1 above τ_high, at its mean score between τ_low and
+    τ_high, and ignored below τ_low; a pixel without consensus stays
+    ignored, whatever the labeller would say of its mean score."""
+    model = _model(pseudo_labeller=dict(
+        type='mmkd.DynamicDualThreshold', num_classes=19, default_high=0.8,
+        default_low=0.6))
+    conf_a = torch.full((4, 4), 0.9)
+    conf_a[1] = 0.7  # row 1: both teachers at 0.7 -> soft tier
+    conf_a[2] = 0.55  # row 2: consensus (≥ δ) but below τ_low
+    conf_b = conf_a.clone()
+    conf_b[3, 3] = 0.4  # b unsure there: no consensus, mean 0.65
+    probs = dict(teacher_a=_class_one(conf_a), teacher_b=_class_one(conf_b))
+    monkeypatch.setattr(model, 'teacher_probs',
+                        lambda inputs, name=None: probs[name])
+    targets, info = model.pseudo_label(torch.zeros(1, 3, 4, 4), _samples(1))
+    assert info['rejected'] == 0
+    kept = targets[0].gt_sem_seg.data[0]
+    weight = targets[0].pseudo_weight.data[0]
+    assert kept[0].tolist() == [1] * 4 and weight[0].tolist() == [1.0] * 4
+    assert kept[1].tolist() == [1] * 4
+    assert weight[1].tolist() == pytest.approx([0.7] * 4)
+    assert kept[2].tolist() == [255] * 4 and weight[2].tolist() == [0.0] * 4
+    assert kept[3].tolist() == [1, 1, 1, 255]
+    assert weight[3].tolist() == [1.0, 1.0, 1.0, 0.0]
 
 
 def test_both_students_learn_from_the_same_consensus():

@@ -21,7 +21,8 @@ def _model(**overrides):
     cfg = load_config(CONFIG)
     cfg.model.student_a.init_cfg = None
     cfg.model.student_b.init_cfg = None
-    cfg.model.update(overrides)
+    for key, value in overrides.items():  # replace, not merge
+        cfg.model[key] = value
     torch.manual_seed(0)
     return MODELS.build(cfg.model)
 
@@ -64,6 +65,38 @@ def test_disagreeing_teachers_reject_the_image(monkeypatch):
     assert len(targets[1].ignored_instances) == 2
     for key in ('reg_unc_a', 'reg_unc_b'):
         assert key in targets[0].gt_instances
+
+
+def test_dynamic_tiers_apply_to_the_fused_boxes(monkeypatch):
+    """With ``DynamicDualThreshold`` as pseudo-labeller the consensus boxes
+    are tiered by their fused score: weight 1 above τ_high, the score
+    between τ_low and τ_high, an ignore region below τ_low (beside the
+    unmatched boxes)."""
+    num_classes = load_config(CONFIG).model.student_a.roi_head \
+        .bbox_head.num_classes
+    model = _model(pseudo_labeller=dict(
+        type='DynamicDualThreshold', num_classes=num_classes,
+        default_high=0.8, default_low=0.6))
+    boxes = [(0, 0, 20, 20, 0), (30, 30, 50, 50, 0), (0, 30, 20, 50, 1)]
+    dets = dict(
+        teacher_a=[_dets([b + (s, ) for b, s in zip(boxes, (0.9, 0.7, 0.5))]
+                         + [(40, 0, 60, 20, 1, 0.95)])],
+        teacher_b=[_dets([b + (s, ) for b, s in zip(boxes, (0.9, 0.7, 0.6))])])
+    monkeypatch.setattr(
+        model, 'teacher_detections',
+        lambda teacher, inputs, samples: (
+            model.teacher_a.extract_feat(inputs),
+            dets['teacher_a' if teacher is model.teacher_a else
+                 'teacher_b']))
+    targets, info = model.pseudo_label(torch.rand(1, 3, 64, 64), [_sample()])
+    assert info['accepted'] == [True]  # matched IoU 1, 1, 1 and 0: 0.75
+    kept = targets[0].gt_instances
+    assert kept.bboxes.tolist() == [[0, 0, 20, 20], [30, 30, 50, 50]]
+    assert kept.weights.tolist() == pytest.approx([1.0, 0.7])
+    # below τ_low (fused 0.55) and a's unmatched box: ignore regions
+    ignored = targets[0].ignored_instances
+    assert sorted(ignored.bboxes.tolist()) == [[0, 30, 20, 50],
+                                               [40, 0, 60, 20]]
 
 
 def test_every_image_rejected_means_no_unsupervised_loss():
