@@ -6,6 +6,7 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
 from conftest import load_config, run_tool
@@ -95,6 +96,27 @@ def test_dynamic_tiers_apply_on_top_of_the_consensus(monkeypatch):
     assert kept[2].tolist() == [255] * 4 and weight[2].tolist() == [0.0] * 4
     assert kept[3].tolist() == [1, 1, 1, 255]
     assert weight[3].tolist() == [1.0, 1.0, 1.0, 0.0]
+
+
+def test_labelled_scores_come_from_the_teachers_mean(monkeypatch):
+    """``threshold_scores='labelled'``: the labeller learns the scores of
+    the map its tiers apply to, the mean of the two teachers."""
+    model = _model()
+    a = torch.zeros(1, 19, 2, 2)
+    b = torch.zeros(1, 19, 2, 2)
+    a[0, 1, 0, 0], b[0, 1, 0, 0] = 0.9, 0.5  # mean 0.7, right
+    a[0, 1, 0, 1], b[0, 3, 0, 1] = 0.9, 0.95  # mean picks 3: wrong
+    a[0, 2, 1, 0], b[0, 2, 1, 0] = 0.6, 0.8  # mean 0.7, right
+    a[0, 2, 1, 1], b[0, 2, 1, 1] = 0.3, 0.3  # mean 0.3, right
+    probs = dict(teacher_a=a, teacher_b=b)
+    monkeypatch.setattr(model, 'teacher_probs',
+                        lambda inputs, name=None: probs[name])
+    sample = _samples(1, 2)[0]
+    sample.gt_sem_seg = PixelData(data=torch.tensor([[[1, 1], [2, 2]]]))
+    scores, classes = model.labelled_teacher_scores(
+        torch.zeros(1, 3, 2, 2), [sample])
+    assert scores.tolist() == pytest.approx([0.7, 0.7, 0.3])
+    assert classes.tolist() == [1, 2, 2]
 
 
 def test_both_students_learn_from_the_same_consensus():

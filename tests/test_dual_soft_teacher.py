@@ -99,6 +99,30 @@ def test_dynamic_tiers_apply_to_the_fused_boxes(monkeypatch):
                                                [40, 0, 60, 20]]
 
 
+def test_labelled_scores_come_from_both_teachers(monkeypatch):
+    """``threshold_scores='labelled'``: the matched boxes of both teachers
+    (a consensus box scores the mean of its pair's)."""
+    model = _model()
+    sample = _sample()
+    sample.gt_instances = _dets([(0, 0, 20, 20, 0, 1.0)])
+
+    def predicts(rows):
+        def predict(inputs, samples, rescale=True):
+            out = DetDataSample()
+            out.pred_instances = _dets(rows)
+            return [out]
+        return predict
+
+    monkeypatch.setattr(model.teacher_a, 'predict', predicts(
+        [(0, 0, 20, 20, 0, 0.9), (40, 40, 60, 60, 0, 0.8)]))
+    monkeypatch.setattr(model.teacher_b, 'predict', predicts(
+        [(1, 0, 20, 20, 0, 0.6), (0, 0, 20, 20, 1, 0.7)]))
+    scores, classes = model.labelled_teacher_scores(
+        torch.rand(1, 3, 64, 64), [sample])
+    assert scores.tolist() == pytest.approx([0.9, 0.6])
+    assert classes.tolist() == [0, 0]
+
+
 def test_every_image_rejected_means_no_unsupervised_loss():
     model = _model()
     losses = model.unsup_loss(torch.rand(2, 3, 64, 64), [None, None],

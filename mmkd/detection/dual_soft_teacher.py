@@ -63,6 +63,14 @@ class DualSoftTeacher(SoftTeacher):
     def sup_loss(self, inputs, data_samples) -> Dict:
         return dual_sup_losses(self, inputs, data_samples)
 
+    def labelled_teacher_scores(self, inputs, data_samples):
+        """``threshold_scores='labelled'``: the matched boxes' scores of
+        both teachers (a consensus box scores the mean of its pair's)."""
+        scores, labels = zip(*(
+            self.matched_scores(getattr(self, t), inputs, data_samples)
+            for _, t in PAIRS))
+        return torch.cat(scores), torch.cat(labels)
+
     def teacher_detections(self, teacher, inputs, data_samples):
         x = teacher.extract_feat(inputs)
         proposals = teacher.rpn_head.predict(x, data_samples, rescale=False)

@@ -66,7 +66,13 @@ class TeacherStudentDetector(TeacherStudentModel):
     def labelled_teacher_scores(self, inputs, data_samples):
         """Scores and classes of the teacher's boxes on a labelled batch
         that match a ground-truth box of their class (IoU ≥ 0.5)."""
-        teacher = getattr(self, self.teacher_names[0])
+        return self.matched_scores(getattr(self, self.teacher_names[0]),
+                                   inputs, data_samples)
+
+    @staticmethod
+    def matched_scores(teacher, inputs, data_samples):
+        """``(scores, classes)`` of ``teacher``'s boxes on a labelled batch
+        that match a ground-truth box of their class (IoU ≥ 0.5)."""
         results = teacher.predict(inputs, data_samples, rescale=False)
         scores, labels = [], []
         for result, sample in zip(results, data_samples):

@@ -65,6 +65,13 @@ class DualMeanTeacherSegmentor(SemiSegmentor):
     def sup_loss(self, inputs, data_samples) -> Dict:
         return dual_sup_losses(self, inputs, data_samples)
 
+    def labelled_teacher_scores(self, inputs, data_samples):
+        """``threshold_scores='labelled'``: the scores of the two teachers'
+        mean softmax map -- the map the labeller's tiers apply to -- at the
+        labelled pixels it predicts right."""
+        mean = sum(self.teacher_probs(inputs, t) for _, t in PAIRS) / 2
+        return self.right_pixel_scores(mean, data_samples)
+
     def pseudo_label(self, inputs, data_samples):
         probs_a = self.teacher_probs(inputs, 'teacher_a')
         probs_b = self.teacher_probs(inputs, 'teacher_b')

@@ -166,7 +166,14 @@ class SemiSegmentor(TeacherStudentModel):
     def labelled_teacher_scores(self, inputs, data_samples):
         """The teacher's top probability at the labelled pixels it predicts
         right, with their classes (HSSDA's scores of matched predictions)."""
-        score, pred = self.teacher_probs(inputs).max(1)
+        return self.right_pixel_scores(self.teacher_probs(inputs),
+                                       data_samples)
+
+    @staticmethod
+    def right_pixel_scores(probs, data_samples):
+        """``(scores, classes)`` of the pixels where the arg-max of
+        ``probs`` (B, C, H, W) is the ground-truth class."""
+        score, pred = probs.max(1)
         gt = torch.stack([s.gt_sem_seg.data[0] for s in data_samples]) \
             .to(pred.device)
         right = pred == gt
