@@ -16,14 +16,18 @@ DEMO = osp.join(ROOT, 'configs', 'demo')
 def test_every_initialised_member_gets_the_checkpoint_or_none():
     dual = osp.join(DEMO, 'dual_mean_teacher_deeplabv3_mbv2_demo_cityscapes_'
                     '1-8.py')
-    assert init_options(dual, 'x.pth') == [
+    assert init_options(dual, ['x.pth']) == [
         'model.student_a.init_cfg.checkpoint=x.pth',
         'model.student_b.init_cfg.checkpoint=x.pth']
+    # two checkpoints: the second pair from the second, as in training
+    assert init_options(dual, ['x.pth', 'y.pth']) == [
+        'model.student_a.init_cfg.checkpoint=x.pth',
+        'model.student_b.init_cfg.checkpoint=y.pth']
     single = osp.join(DEMO, 'mean_teacher_deeplabv3_mbv2_demo_cityscapes_'
                       '1-8.py')
     assert init_options(single, None) == ['model.student.init_cfg=None']
     sup = osp.join(DEMO, 'deeplabv3_mbv2_demo_cityscapes_1-8.py')
-    assert init_options(sup, 'x.pth') == []
+    assert init_options(sup, ['x.pth']) == []
 
 
 @pytest.mark.slow

@@ -8,12 +8,16 @@ threads.
         $D/mean_teacher_deeplabv3_mbv2_demo_cityscapes_1-8.py \\
         $D/mean_teacher_deeplabv3_mbv2_demo_cityscapes_1-8_dynamic.py \\
         $D/dual_mean_teacher_deeplabv3_mbv2_demo_cityscapes_1-8.py \\
-        [--iters 80] [--init CKPT] [--out work_dirs/cost.md]
+        [--iters 80] [--init CKPT [CKPT_B]] [--out work_dirs/cost.md]
 
 Every member that a config initialises from a checkpoint (``model.student``,
 ``model.student_a`` / ``_b``, ``model.detector``) starts from ``--init``
-(e.g. the supervised model), or from random weights without it; the first
-10 % of the iterations are not timed; no validation, no checkpoints.
+(e.g. the supervised model), or from random weights without it; a second
+checkpoint starts ``student_b`` of a two-pair method from it (as in its
+runs: two pairs from one checkpoint have teachers that agree everywhere, so
+Dual Mean-Teacher's agreement filter rejects nothing and the step costs
+more than in training).  The first 10 % of the iterations are not timed; no
+validation, no checkpoints.
 """
 import argparse
 import os.path as osp
@@ -32,13 +36,20 @@ from mmkd.utils.benchmark import (
 INIT_KEYS = ('student', 'student_a', 'student_b', 'detector')
 
 
-def init_options(config, checkpoint):
+def init_options(config, checkpoints):
+    """``--cfg-options`` that start the members from ``checkpoints`` (none:
+    random weights; one: every member; two: ``student_b`` from the
+    second)."""
     model = Config.fromfile(config).model
     opts = []
     for key in INIT_KEYS:
         if key in model and model[key].get('init_cfg'):
-            opts.append(f'model.{key}.init_cfg.checkpoint={checkpoint}'
-                        if checkpoint else f'model.{key}.init_cfg=None')
+            ckpt = None
+            if checkpoints:
+                ckpt = checkpoints[-1] if key == 'student_b' \
+                    else checkpoints[0]
+            opts.append(f'model.{key}.init_cfg.checkpoint={ckpt}'
+                        if ckpt else f'model.{key}.init_cfg=None')
     return opts
 
 
@@ -46,11 +57,15 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('configs', nargs='+')
     p.add_argument('--iters', type=int, default=80)
-    p.add_argument('--init', default=None)
+    p.add_argument('--init', nargs='+', default=None, metavar='CKPT',
+                   help='initial checkpoint; a second one for student_b')
     p.add_argument('--work-root', default='work_dirs/benchmark_cost')
     p.add_argument('--threads', type=int, default=DEFAULT_THREADS)
     p.add_argument('--out', default=None)
     args = p.parse_args()
+    if args.init and len(args.init) > 2:
+        p.error('--init takes one checkpoint, or two (the second for '
+                'student_b)')
     results = {}
     for config in args.configs:
         name = config_name(config)
