@@ -41,18 +41,23 @@ def _sample(size=64):
         scale_factor=(1., 1.), homography_matrix=torch.eye(3).numpy()))
 
 
-def test_disagreeing_teachers_reject_the_image(monkeypatch):
-    model = _model()
-    dets = dict(teacher_a=[_dets([(0, 0, 20, 20, 0, 0.9)]),
-                           _dets([(0, 0, 20, 20, 0, 0.9)])],
-                teacher_b=[_dets([(1, 0, 20, 20, 0, 0.8)]),
-                           _dets([(40, 40, 60, 60, 1, 0.9)])])
+def _fake_teacher_detections(monkeypatch, model, dets):
+    """Each teacher detects ``dets[name]`` (one InstanceData per image)."""
     monkeypatch.setattr(
         model, 'teacher_detections',
         lambda teacher, inputs, samples: (
             model.teacher_a.extract_feat(inputs),
             dets['teacher_a' if teacher is model.teacher_a else
                  'teacher_b']))
+
+
+def test_disagreeing_teachers_reject_the_image(monkeypatch):
+    model = _model()
+    dets = dict(teacher_a=[_dets([(0, 0, 20, 20, 0, 0.9)]),
+                           _dets([(0, 0, 20, 20, 0, 0.9)])],
+                teacher_b=[_dets([(1, 0, 20, 20, 0, 0.8)]),
+                           _dets([(40, 40, 60, 60, 1, 0.9)])])
+    _fake_teacher_detections(monkeypatch, model, dets)
     targets, info = model.pseudo_label(torch.rand(2, 3, 64, 64),
                                        [_sample(), _sample()])
     assert info['accepted'] == [True, False]
@@ -82,12 +87,7 @@ def test_dynamic_tiers_apply_to_the_fused_boxes(monkeypatch):
         teacher_a=[_dets([b + (s, ) for b, s in zip(boxes, (0.9, 0.7, 0.5))]
                          + [(40, 0, 60, 20, 1, 0.95)])],
         teacher_b=[_dets([b + (s, ) for b, s in zip(boxes, (0.9, 0.7, 0.6))])])
-    monkeypatch.setattr(
-        model, 'teacher_detections',
-        lambda teacher, inputs, samples: (
-            model.teacher_a.extract_feat(inputs),
-            dets['teacher_a' if teacher is model.teacher_a else
-                 'teacher_b']))
+    _fake_teacher_detections(monkeypatch, model, dets)
     targets, info = model.pseudo_label(torch.rand(1, 3, 64, 64), [_sample()])
     assert info['accepted'] == [True]  # matched IoU 1, 1, 1 and 0: 0.75
     kept = targets[0].gt_instances
