@@ -1,5 +1,6 @@
 # mmkd: the two commands of the README.
 #   make demo   set up, generate the demo data, train + evaluate the demo
+#               (a semi-supervised run and its control side by side)
 #   make test   set up, lint, run the tests
 #   make lint   ruff (pycodestyle, pyflakes, isort rules; ruff.toml)
 VENV ?= .venv
@@ -16,7 +17,7 @@ data: setup
 	@[ -f data/.demo-data-v5 ] || { $(PY) tools/make_demo_data.py --out data && touch data/.demo-data-v5; }
 
 demo: data
-	$(PY) tools/run_demo.py $(DEMO_CONFIGS)
+	$(PY) tools/run_demo.py --side-by-side $(DEMO_CONFIGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .
