@@ -127,8 +127,8 @@ def side_by_side(jobs):
     jobs that wait on child processes) and return their results in order.
 
     Two 1-thread trainings side by side on 2 cores finish in about the time
-    of one 2-thread training (the demo Soft Teacher: 0.44 s/iter each side
-    by side at 1 thread against 0.39 alone at 2, Intel Xeon): the narrow
+    of one 2-thread training (the demo Soft Teacher: 0.44-0.45 s/iter each
+    side by side at 1 thread against 0.39 alone at 2, Intel Xeon): the narrow
     demo models do not keep two threads busy."""
     with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
         return [f.result() for f in [pool.submit(job) for job in jobs]]
