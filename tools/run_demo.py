@@ -22,9 +22,11 @@ not the 2-thread numbers of the benchmark tables (see
 ``mmkd/utils/benchmark.py``).
 """
 import argparse
+import contextlib
 import functools
 import glob
 import json
+import os
 import os.path as osp
 import re
 import subprocess
@@ -34,7 +36,6 @@ import time
 from mmengine.config import Config
 
 from mmkd.utils.benchmark import (
-    child_output,
     config_name,
     last_checkpoint,
     pinned_thread_env,
@@ -80,27 +81,30 @@ def last_pseudo_stats(work_dir):
     return rows[-1] if rows else {}
 
 
-def evaluate(config, work_dir, options, threads, log=None):
+def evaluate(config, work_dir, options, threads, out=None):
     ckpt = last_checkpoint(work_dir)
-    with child_output(log) as out:
-        subprocess.check_call([
-            sys.executable, osp.join(TOOLS, 'test.py'), config, ckpt,
-            '--work-dir', osp.join(work_dir, 'test'), *options
-        ], env=pinned_thread_env(threads), stdout=out,
-            stderr=subprocess.STDOUT if log else None)
+    subprocess.check_call([
+        sys.executable, osp.join(TOOLS, 'test.py'), config, ckpt,
+        '--work-dir', osp.join(work_dir, 'test'), *options
+    ], env=pinned_thread_env(threads), stdout=out,
+        stderr=subprocess.STDOUT if out else None)
     return test_metrics(work_dir)
 
 
 def train_and_test(config, name, args, extra, threads, log=None):
     """One row of the table: train, test the last checkpoint, read the
-    pseudo-label statistics; its wall minutes."""
+    pseudo-label statistics; its wall minutes.  With ``log`` the children
+    write there (a new file) instead of to the console."""
     work_dir = osp.join(args.work_root, name)
     options = [*args.cfg_options, *extra]
     t0 = time.time()
-    summary = run_one(config, args.seed, work_dir, options, threads, log)
-    tested = evaluate(config, work_dir,
-                      ['--cfg-options', *options] if options else [],
-                      threads, log)
+    if log:
+        os.makedirs(osp.dirname(osp.abspath(log)), exist_ok=True)
+    with open(log, 'w') if log else contextlib.nullcontext() as out:
+        summary = run_one(config, args.seed, work_dir, options, threads, out)
+        tested = evaluate(config, work_dir,
+                          ['--cfg-options', *options] if options else [],
+                          threads, out)
     val = dict(summary['metrics'], **tested)
     iters = re.search(r'iter_(\d+)', last_checkpoint(work_dir))
     iters = iters.group(1) if iters else '?'

@@ -14,7 +14,6 @@ cores, whatever the environment says) and MKL's / OpenMP's dynamic
 adjustment off, so a rerun of a table command gives its numbers.
 """
 import concurrent.futures
-import contextlib
 import glob
 import json
 import os
@@ -86,40 +85,28 @@ def summarise(rows):
                 metrics=metrics, cuda_mem_mb=mem)
 
 
-def run_one(config, seed, work_dir, cfg_options, threads=None, log=None):
+def run_one(config, seed, work_dir, cfg_options, threads=None, out=None):
     """``tools/train.py`` in a child process with pinned threads: its
     summary, peak resident memory (``wait4``) and wall time.  The child's
-    output goes to this process's, or to the file ``log`` (for runs made
-    side by side, whose lines would otherwise interleave)."""
+    output goes to this process's, or to the open file ``out`` (for runs
+    made side by side, whose lines would otherwise interleave)."""
     cmd = [sys.executable, osp.join(TOOLS, 'train.py'), config, '--work-dir',
            work_dir, '--cfg-options', f'randomness.seed={seed}', *cfg_options]
     env = pinned_thread_env(threads)
     print(f'+ OMP_NUM_THREADS={env["OMP_NUM_THREADS"]}', ' '.join(cmd),
-          f'> {log}' if log else '', flush=True)
+          f'> {out.name}' if out else '', flush=True)
     t0 = time.time()
-    with child_output(log) as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out,
-                                stderr=subprocess.STDOUT if log else None)
-        _, status, rusage = os.wait4(proc.pid, 0)
+    proc = subprocess.Popen(cmd, env=env, stdout=out,
+                            stderr=subprocess.STDOUT if out else None)
+    _, status, rusage = os.wait4(proc.pid, 0)
     if status != 0:
-        where = f'; its output: {log}' if log else ''
+        where = f'; its output: {out.name}' if out else ''
         raise RuntimeError(
             f'{config} (seed {seed}) failed: status {status}{where}')
-    out = summarise(read_scalars(work_dir))
-    out['peak_rss_mb'] = rusage.ru_maxrss / 1024
-    out['wall_min'] = (time.time() - t0) / 60
-    return out
-
-
-@contextlib.contextmanager
-def child_output(log):
-    """The file a child writes to (appended), or None: this process's."""
-    if log is None:
-        yield None
-        return
-    os.makedirs(osp.dirname(osp.abspath(log)), exist_ok=True)
-    with open(log, 'a') as f:
-        yield f
+    summary = summarise(read_scalars(work_dir))
+    summary['peak_rss_mb'] = rusage.ru_maxrss / 1024
+    summary['wall_min'] = (time.time() - t0) / 60
+    return summary
 
 
 def side_by_side(jobs):
