@@ -73,11 +73,11 @@ def test_jitter_boxes_spread_is_scale_times_size():
 
 
 # -- the model ---------------------------------------------------------------
-def _model(mask=False):
+def _model(mask=False, name=None):
     from mmkd.registry import MODELS
     init_default_scope('mmkd')
-    name = ('soft_teacher_mask_rcnn_r18_demo_coco_10p.py' if mask else
-            'soft_teacher_faster_rcnn_r18_demo_coco_10p.py')
+    name = name or ('soft_teacher_mask_rcnn_r18_demo_coco_10p.py' if mask
+                    else 'soft_teacher_faster_rcnn_r18_demo_coco_10p.py')
     cfg = load_config('configs/demo/' + name)
     cfg.model.student.init_cfg = None
     model = MODELS.build(cfg.model)
@@ -116,8 +116,8 @@ def test_background_proposals_are_weighted_by_the_teacher(monkeypatch):
 
     def loss_with(p):
         monkeypatch.setattr(model, 'teacher_background_prob',
-                            lambda sampling, *a: torch.full(
-                                (sum(len(r.priors) for r in sampling),), p))
+                            lambda boxes, *a: torch.full(
+                                (sum(len(b) for b in boxes),), p))
         torch.manual_seed(1)
         return model.rcnn_cls_loss(x, proposals, no_boxes, samples,
                                    teacher_x)['loss_cls']
@@ -136,12 +136,14 @@ def test_teacher_background_prob_is_the_teachers_softmax():
     model = _model()
     inputs, samples = _image_batch(n=1)
     feats = model.teacher.extract_feat(inputs)
-    res = InstanceData(priors=torch.tensor([[4., 4., 30., 30.]]))
-    p = model.teacher_background_prob([res], samples, feats)
+    boxes = torch.tensor([[4., 4., 30., 30.], [10., 2., 50., 40.]])
+    p = model.teacher_background_prob([boxes], samples, feats)
     from mmdet.structures.bbox import bbox2roi
     logits = model.teacher.roi_head._bbox_forward(
-        feats, bbox2roi([res.priors]))['cls_score']
-    assert p.item() == pytest.approx(logits.softmax(-1)[0, -1].item())
+        feats, bbox2roi([boxes]))['cls_score']
+    assert p.tolist() == pytest.approx(logits.softmax(-1)[:, -1].tolist())
+    assert model.teacher_background_prob([boxes[:0]], samples,
+                                         feats).shape == (0,)
 
 
 def test_regression_from_positives_only_equals_the_full_roi_loss():
@@ -255,3 +257,57 @@ def test_load_from_a_plain_detector_checkpoint_fills_student_and_teacher(
     detector = MODELS.build(cfg.model)
     detector.init_weights()
     assert_plain_checkpoint_fills_members(model, detector, tmp_path)
+
+
+def test_scoring_only_the_negatives_gives_the_loss_of_scoring_all():
+    """The teacher scores the negative RoIs alone: the loss must equal
+    eq. (3) with every sampled RoI scored."""
+    from mmdet.structures.bbox import bbox2roi
+
+    from mmkd.detection import soft_teacher_cls_loss
+    model = _model()
+    inputs, samples = _image_batch()
+    x = model.student.extract_feat(inputs)
+    teacher_x = model.teacher.extract_feat(inputs)
+    # two proposals on the pseudo box (positives), three off it
+    proposals = [InstanceData(bboxes=torch.tensor(
+        [[8., 8., 40., 36.], [9., 8., 41., 37.], [0., 0., 20., 20.],
+         [30., 30., 60., 60.], [5., 40., 25., 60.]])) for _ in samples]
+    gts = [s.gt_instances for s in samples]
+    torch.manual_seed(1)
+    loss = model.rcnn_cls_loss(x, proposals, gts, samples,
+                               teacher_x)['loss_cls']
+    torch.manual_seed(1)
+    sampling = model._sample(x, proposals, gts)
+    assert sum(len(r.pos_priors) for r in sampling) > 0
+    head = model.student.roi_head
+    labels = head.bbox_head.get_targets(sampling,
+                                        model.student.train_cfg.rcnn)[0]
+    scores = head._bbox_forward(x, bbox2roi([r.priors for r in sampling]))
+    bg_all = model.teacher.roi_head._bbox_forward(
+        teacher_x, bbox2roi([r.priors for r in sampling])
+    )['cls_score'].softmax(-1)[:, -1]
+    expected = soft_teacher_cls_loss(head.bbox_head.loss_cls,
+                                     scores['cls_score'], labels, bg_all,
+                                     head.bbox_head.num_classes)
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+def test_pseudo_label_rpn_cfg_changes_only_the_teachers_proposals():
+    model = _model()
+    inputs, samples = _image_batch()
+    x = model.teacher.extract_feat(inputs)
+    default = model.teacher_proposals(model.teacher, x, samples)
+    test_cfg = model.teacher.rpn_head.predict(x, samples, rescale=False)
+    assert all(torch.equal(a.bboxes, b.bboxes)
+               for a, b in zip(default, test_cfg))
+    # the demo config with the cheaper teacher pass
+    fast = _model(
+        name='soft_teacher_faster_rcnn_r18_demo_coco_10p_100proposals.py')
+    fast.load_state_dict(model.state_dict())
+    fewer = fast.teacher_proposals(fast.teacher, x, samples)
+    assert all(len(p) == 100 for p in fewer) and len(default[0]) > 100
+    # the 100 kept are the default's top 100 (the same NMS, cut earlier)
+    assert all(torch.equal(a.bboxes, b.bboxes[:100])
+               for a, b in zip(fewer, default))
+    assert fast.teacher.rpn_head.test_cfg.max_per_img == 300  # evaluation

@@ -73,7 +73,7 @@ class DualSoftTeacher(SoftTeacher):
 
     def teacher_detections(self, teacher, inputs, data_samples):
         x = teacher.extract_feat(inputs)
-        proposals = teacher.rpn_head.predict(x, data_samples, rescale=False)
+        proposals = self.teacher_proposals(teacher, x, data_samples)
         return x, teacher.roi_head.predict(x, proposals, data_samples,
                                            rescale=False)
 

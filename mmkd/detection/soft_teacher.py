@@ -89,6 +89,10 @@ class SoftTeacher(TeacherStudentDetector):
     Args:
         rpn_pseudo_thr, cls_pseudo_thr, reg_pseudo_thr: see above
             (0.9, 0.9, 0.02 in the paper).
+        pseudo_label_rpn_cfg: what changes in the teacher's ``test_cfg.rpn``
+            when it pseudo-labels, e.g. ``dict(max_per_img=100)`` for fewer
+            proposals per image (a cheaper teacher pass); evaluation keeps
+            ``test_cfg``. Default: none.
         jitter_times, jitter_scale: 10 copies, σ = 0.06·[w, h, w, h].
         ignore_iou_thr: IoU with an ignore region above which a background
             RoI is ignored.
@@ -101,7 +105,7 @@ class SoftTeacher(TeacherStudentDetector):
 
     def __init__(self, *args, rpn_pseudo_thr=0.9, cls_pseudo_thr=0.9,
                  reg_pseudo_thr=0.02, jitter_times=10, jitter_scale=0.06,
-                 ignore_iou_thr=0.5, **kwargs):
+                 ignore_iou_thr=0.5, pseudo_label_rpn_cfg=None, **kwargs):
         kwargs.setdefault('pseudo_labeller',
                           dict(type='FixedThreshold', score_thr=0.5))
         kwargs.setdefault('record_score_thr', cls_pseudo_thr)
@@ -120,6 +124,7 @@ class SoftTeacher(TeacherStudentDetector):
         self.jitter_times = jitter_times
         self.jitter_scale = jitter_scale
         self.ignore_iou_thr = ignore_iou_thr
+        self.pseudo_label_rpn_cfg = pseudo_label_rpn_cfg
 
     @property
     def active_student(self):
@@ -146,7 +151,7 @@ class SoftTeacher(TeacherStudentDetector):
     def pseudo_label(self, inputs, data_samples):
         teacher = self.active_teacher
         x = teacher.extract_feat(inputs)
-        proposals = teacher.rpn_head.predict(x, data_samples, rescale=False)
+        proposals = self.teacher_proposals(teacher, x, data_samples)
         results = teacher.roi_head.predict(x, proposals, data_samples,
                                            rescale=False)
         kept, ignored = zip(*[self.label_instances(r) for r in results])
@@ -155,6 +160,17 @@ class SoftTeacher(TeacherStudentDetector):
             inst.reg_unc = unc
         return self.as_targets(data_samples, kept, ignored), \
             dict(teacher_feats=x)
+
+    def teacher_proposals(self, teacher, x, data_samples) -> List:
+        """``teacher``'s RPN proposals to pseudo-label with: its
+        ``test_cfg.rpn`` updated with ``pseudo_label_rpn_cfg``."""
+        if not self.pseudo_label_rpn_cfg:
+            return teacher.rpn_head.predict(x, data_samples, rescale=False)
+        cfg = copy.deepcopy(teacher.rpn_head.test_cfg)
+        cfg.update(self.pseudo_label_rpn_cfg)
+        return teacher.rpn_head.predict_by_feat(
+            *teacher.rpn_head(x), cfg=cfg, rescale=False,
+            batch_img_metas=[s.metainfo for s in data_samples])
 
     def regression_uncertainty(self, x, instances, samples) -> List[Tensor]:
         """Per pseudo box: spread of the teacher's refinements of
@@ -253,8 +269,14 @@ class SoftTeacher(TeacherStudentDetector):
         labels, _, _, _ = bbox_head.get_targets(
             sampling, self.active_student.train_cfg.rcnn)
         with torch.no_grad():
-            bg_prob = self.teacher_background_prob(sampling, samples,
-                                                   teacher_feats)
+            # only the negatives' probabilities enter eq. (3) (a positive is
+            # weighted by its pseudo box), so the teacher scores those alone
+            neg_prob = self.teacher_background_prob(
+                [res.neg_priors for res in sampling], samples, teacher_feats)
+            bg_prob = torch.cat([
+                torch.cat([res.pos_priors.new_zeros(len(res.pos_priors)), p])
+                for res, p in zip(sampling, neg_prob.split(
+                    [len(res.neg_priors) for res in sampling]))])
             bg_prob = bg_prob * ~self.in_ignore_region(sampling, samples)
             fg_weight = torch.cat([
                 torch.cat([box_weights(inst)[res.pos_assigned_gt_inds],
@@ -285,24 +307,27 @@ class SoftTeacher(TeacherStudentDetector):
             out.append(flags)
         return torch.cat(out)
 
-    def teacher_background_prob(self, sampling, samples,
+    def teacher_background_prob(self, boxes: List[Tensor], samples,
                                 teacher_feats) -> Tensor:
-        """The teacher's background probability of each sampled student
-        proposal, mapped into the teacher's view."""
+        """The teacher's background probability of student-view boxes (one
+        tensor per image), each mapped into the teacher's view; one RoI-head
+        forward for the batch."""
         boxes = [
-            project_boxes(res.priors,
+            project_boxes(b,
                           view_to_view(s.homography_matrix,
                                        s.teacher_homography_matrix),
                           s.teacher_img_shape)
-            for res, s in zip(sampling, samples)
+            for b, s in zip(boxes, samples)
         ]
         roi_head = self.active_teacher.roi_head
         if roi_head.bbox_head.custom_cls_channels or \
                 roi_head.bbox_head.loss_cls.use_sigmoid:
             raise NotImplementedError(
                 'SoftTeacher needs a softmax classifier in the RoI head')
-        cls_score = roi_head._bbox_forward(teacher_feats,
-                                           bbox2roi(boxes))['cls_score']
+        rois = bbox2roi(boxes)
+        if len(rois) == 0:
+            return rois.new_zeros(0)
+        cls_score = roi_head._bbox_forward(teacher_feats, rois)['cls_score']
         return cls_score.softmax(dim=-1)[:, -1]
 
     def rcnn_reg_loss(self, x, proposals, instances) -> Tensor:
