@@ -11,9 +11,12 @@ What differs from mmdet 3.3's ``SoftTeacher`` (same losses otherwise):
   loss of a RoI head is a sum over positives divided by the number of sampled
   RoIs, so forwarding the negatives too (mmdet runs a whole second
   ``roi_head.loss``) is wasted work -- the value is identical;
-* the teacher scores the student's proposals, and the jittered boxes of the
+* the teacher scores the student's negative proposals only (eq. (3) reads
+  its background probability nowhere else), and the jittered boxes of the
   whole batch, with one RoI-head forward each, without the detection
-  post-processing.
+  post-processing;
+* the teacher can pseudo-label from fewer proposals than it is evaluated
+  with (``pseudo_label_rpn_cfg``).
 """
 import copy
 from contextlib import contextmanager
