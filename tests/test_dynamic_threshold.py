@@ -186,8 +186,8 @@ def test_soft_teacher_weights_soft_boxes_and_ignores_background_in_ignore_region
     proposals = [InstanceData(bboxes=torch.tensor(
         [[4., 4., 28., 28.], [5., 5., 28., 28.], [36., 36., 60., 60.],
          [35., 36., 60., 61.]]))]
-    model.teacher_background_prob = lambda sampling, *a: torch.ones(
-        sum(len(r.priors) for r in sampling))
+    model.teacher_background_prob = lambda boxes, *a: torch.ones(
+        sum(len(b) for b in boxes))
 
     def cls_loss(weight, ignore):
         inst = InstanceData(bboxes=box, labels=torch.tensor([1]),
