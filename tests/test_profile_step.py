@@ -62,3 +62,16 @@ def test_the_default_parts_name_the_methods_of_a_semi_supervised_step():
         names = [name for _, suffix, name in tool.PARTS
                  if module.__file__.endswith(suffix)]
         assert names and all(n in vars(cls) for n in names), (cls, names)
+
+
+def test_operator_table_is_per_iteration_and_sorted_by_self_time():
+    tool = _tool()
+    Event = types.SimpleNamespace
+    events = [Event(key='aten::mm', self_cpu_time_total=1.5e6, count=40),
+              Event(key='RoIAlignFunction', self_cpu_time_total=8e6,
+                    count=20),
+              Event(key='aten::add', self_cpu_time_total=1e5, count=400)]
+    # 10 iterations, 16 s of steps: RoIAlign 0.8 s/iter, half of the step
+    rows = tool.operator_table(events, 2, 10, 16.0).splitlines()[-2:]
+    assert rows == ['| RoIAlignFunction | 0.800 | 2.0 | 50% |',
+                    '| aten::mm | 0.150 | 4.0 | 9% |']

@@ -14,6 +14,10 @@ unsupervised loss), so they do not add up to the step.  The first
 charged every Python call, which inflated the Python-heavy parts (the data
 preprocessor's data-element copies) several-fold.  Threads are pinned as in
 the benchmarks (:mod:`mmkd.utils.benchmark`).
+
+``--ops N`` also lists the N operators with the most self CPU time per
+iteration over the same iterations (``torch.profiler``; its bookkeeping
+slows the step, so the part table of such a run reads a little high).
 """
 import argparse
 import collections
@@ -98,6 +102,9 @@ def parse_args():
     p.add_argument('--iters', type=int, default=40)
     p.add_argument('--skip', type=int, default=5,
                    help='warm-up iterations left out of the profile')
+    p.add_argument('--ops', type=int, default=0, metavar='N',
+                   help='also list the N operators with the most self CPU '
+                   'time (torch.profiler)')
     p.add_argument('--work-dir', default='work_dirs/profile')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    default={})
@@ -125,6 +132,21 @@ def main():
                            logger=dict(interval=10**6))))
     cfg.merge_from_dict(args.cfg_options)
     at_skip = {}
+    profiler = None
+    if args.ops:
+        import torch
+        profiler = torch.profiler.profile(
+            activities=[torch.profiler.ProfilerActivity.CPU])
+
+    class OperatorHook(Hook):
+        priority = 'HIGHEST'  # stops before the last checkpoint is saved
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None,
+                             outputs=None):
+            if runner.iter + 1 == args.skip:
+                profiler.start()
+            elif runner.iter + 1 == args.iters:
+                profiler.stop()
 
     class SnapshotHook(Hook):
         priority = 'LOWEST'
@@ -137,6 +159,8 @@ def main():
     timer = PartTimer()
     runner = Runner.from_cfg(cfg)
     runner.register_hook(SnapshotHook())
+    if profiler is not None:
+        runner.register_hook(OperatorHook())
     timer.instrument(list(sys.modules.values()), PARTS)
     runner.train()
     n = args.iters - args.skip
@@ -151,6 +175,25 @@ def main():
             seen.add(label)
             print(f'| {label} | {rows[label] / n:.3f} | '
                   f'{rows[label] / step:.0%} |')
+    if profiler is not None:
+        print(operator_table(profiler.key_averages(), args.ops, n, step))
+
+
+def operator_table(events, top, n, step):
+    """Markdown: the ``top`` operators by self CPU time, per iteration
+    (``n`` iterations, ``step`` seconds of training steps in all)."""
+    events = sorted(events, key=lambda e: e.self_cpu_time_total,
+                    reverse=True)[:top]
+    lines = [f'\noperators with the most self CPU time ({n} iterations, '
+             'torch.profiler)\n',
+             '| operator | self CPU s/iter | calls/iter | share of the step |',
+             '|---|---|---|---|']
+    for e in events:
+        sec = e.self_cpu_time_total / 1e6  # microseconds
+        lines.append(f'| {e.key} | {sec / n:.3f} | {e.count / n:.1f} | '
+                     f'{sec / step:.0%} |')
+    return '\n'.join(lines)
+
 
 if __name__ == '__main__':
     main()
