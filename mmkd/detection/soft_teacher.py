@@ -274,12 +274,11 @@ class SoftTeacher(TeacherStudentDetector):
         with torch.no_grad():
             # only the negatives' probabilities enter eq. (3) (a positive is
             # weighted by its pseudo box), so the teacher scores those alone
-            neg_prob = self.teacher_background_prob(
-                [res.neg_priors for res in sampling], samples, teacher_feats)
-            bg_prob = torch.cat([
-                torch.cat([res.pos_priors.new_zeros(len(res.pos_priors)), p])
-                for res, p in zip(sampling, neg_prob.split(
-                    [len(res.neg_priors) for res in sampling]))])
+            bg_prob = bbox_results['cls_score'].new_zeros(len(labels))
+            bg_prob[labels == bbox_head.num_classes] = \
+                self.teacher_background_prob(
+                    [res.neg_priors for res in sampling], samples,
+                    teacher_feats)
             bg_prob = bg_prob * ~self.in_ignore_region(sampling, samples)
             fg_weight = torch.cat([
                 torch.cat([box_weights(inst)[res.pos_assigned_gt_inds],
