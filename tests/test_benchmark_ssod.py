@@ -57,6 +57,15 @@ def test_oracle_starts_from_the_checkpoint_with_every_label(monkeypatch):
     assert mask.train_cfg == semi.train_cfg
     assert mask.param_scheduler == semi.param_scheduler
     assert mask.model.student.type == 'MaskRCNN'
+    # the cheaper teacher pass at this stage changes only the teacher's
+    # pseudo-labelling proposals
+    cheap = load_config(
+        bench.DEMO +
+        'soft_teacher_faster_rcnn_r18_demo_coco_10p_3k_100proposals.py')
+    assert cheap.model.pop('pseudo_label_rpn_cfg') == dict(max_per_img=100)
+    assert 'pseudo_label_rpn_cfg' not in semi.model
+    assert cheap.model == semi.model and cheap.train_cfg == semi.train_cfg
+    assert cheap.param_scheduler == semi.param_scheduler
     monkeypatch.setattr(sys, 'argv', ['benchmark_ssod.py', '--runs',
                                       'orcale'])
     with pytest.raises(SystemExit):  # an unknown run is refused
