@@ -1,6 +1,7 @@
 """What the benchmark tools and ``tools/run_demo.py`` share: training a
 config in a child process with a pinned thread count, reading its scalars,
-reusing finished runs, and the common command-line options.
+reusing finished runs (resuming unfinished ones), and the common
+command-line options.
 
 Pinned threads: a CPU run's numbers depend on how many threads its matrix
 kernels split the work into (reductions add in another order): the demo
@@ -18,10 +19,13 @@ import glob
 import json
 import os
 import os.path as osp
+import re
 import statistics
 import subprocess
 import sys
 import time
+
+from mmengine.config import Config
 
 TOOLS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))), 'tools')
@@ -85,13 +89,16 @@ def summarise(rows):
                 metrics=metrics, cuda_mem_mb=mem)
 
 
-def run_one(config, seed, work_dir, cfg_options, threads=None, out=None):
+def run_one(config, seed, work_dir, cfg_options, threads=None, out=None,
+            resume=False):
     """``tools/train.py`` in a child process with pinned threads: its
     summary, peak resident memory (``wait4``) and wall time.  The child's
     output goes to this process's, or to the open file ``out`` (for runs
-    made side by side, whose lines would otherwise interleave)."""
+    made side by side, whose lines would otherwise interleave).  With
+    ``resume`` it continues from the last checkpoint in ``work_dir``."""
     cmd = [sys.executable, osp.join(TOOLS, 'train.py'), config, '--work-dir',
-           work_dir, '--cfg-options', f'randomness.seed={seed}', *cfg_options]
+           work_dir, *(['--resume'] if resume else []), '--cfg-options',
+           f'randomness.seed={seed}', *cfg_options]
     env = pinned_thread_env(threads)
     print(f'+ OMP_NUM_THREADS={env["OMP_NUM_THREADS"]}', ' '.join(cmd),
           f'> {out.name}' if out else '', flush=True)
@@ -138,14 +145,40 @@ def last_checkpoint(work_dir):
         return f.read().strip()
 
 
+def finished(work_dir):
+    """Whether the run in ``work_dir`` reached its end: its last checkpoint
+    is that of the final iteration (or epoch) of the config mmengine dumped
+    there.  A run cut off midway has checkpoints too (``last_checkpoint``
+    alone does not tell); one whose dumped config or checkpoint name cannot
+    be read is taken as finished."""
+    if not osp.exists(osp.join(work_dir, 'last_checkpoint')):
+        return False
+    step = re.fullmatch(r'(iter|epoch)_(\d+)\.pth',
+                        osp.basename(last_checkpoint(work_dir)))
+    dumped = glob.glob(osp.join(work_dir, '*.py'))
+    if step is None or len(dumped) != 1:
+        return True
+    train_cfg = Config.fromfile(dumped[0]).get('train_cfg') or {}
+    end = train_cfg.get(f'max_{step.group(1)}s')
+    return end is None or int(step.group(2)) >= end
+
+
 def train_or_reuse(config, seed, work_root, options=(), suffix='',
                    force=False, threads=None):
-    """Train one run, or reuse it when its work dir holds a finished run."""
+    """Train one run; reuse it when its work dir holds a finished run, and
+    resume it (exactly, from its last checkpoint) when it holds one that was
+    cut off, so a table command that was interrupted goes on where it
+    stopped."""
     work_dir = osp.join(work_root, f'{config_name(config)}{suffix}_seed{seed}')
-    if not force and osp.exists(osp.join(work_dir, 'last_checkpoint')):
+    started = osp.exists(osp.join(work_dir, 'last_checkpoint'))
+    if not force and started and finished(work_dir):
         print(f'reusing {work_dir}', flush=True)
         return work_dir, summarise(read_scalars(work_dir))
-    return work_dir, run_one(config, seed, work_dir, list(options), threads)
+    if not force and started:
+        print(f'resuming the unfinished run in {work_dir} from '
+              f'{last_checkpoint(work_dir)}', flush=True)
+    return work_dir, run_one(config, seed, work_dir, list(options), threads,
+                             resume=started and not force)
 
 
 def ratio_table(results, base, label, first_column):
