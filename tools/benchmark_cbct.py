@@ -14,7 +14,8 @@ semi-supervised ones 1 labelled + 1 unlabelled (the papers' batch): the
 supervised baseline gets more labelled patches, not fewer. The control is the
 mean teacher's run without its unlabelled loss (``model.unsup_weight=0``):
 the same batches, schedule and forward. Finished runs in
-``--work-root`` are reused unless ``--force``. Reported per row: the final
+``--work-root`` are reused and runs cut off midway resumed, unless
+``--force``. Reported per row: the final
 validation's metrics (the mean teacher's teacher and student, RAIL's
 four-student ensemble), mean and per seed. ``--cost`` times
 ``--cost-iters`` iterations of the supervised V-Net, the mean teacher and

@@ -8,7 +8,8 @@
 Table mode: the teacher config is trained once (seed 0) or reused from
 ``--work-root``; the student alone and each distillation config then train
 the same schedule per seed, the distillers with that teacher's checkpoint
-(``model.teacher_ckpt``).  Finished runs are reused unless ``--force``.
+(``model.teacher_ckpt``).  Finished runs are reused, runs cut off midway
+resumed, unless ``--force``.
 Reported: the last validation metric (mean over seeds, per seed) and the
 median s/iter of each run.
 

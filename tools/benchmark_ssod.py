@@ -21,6 +21,8 @@ is mmkd's Soft Teacher config with ``model.unsup_weight=0`` (same schedule,
 EMA teacher, labelled data only), so a gain is the unlabelled data's; the
 oracle (``--runs oracle``) trains the same schedule from the same
 checkpoint with every image labelled, the upper bound at equal iterations.
+Finished runs in ``--work-root`` are reused and runs cut off midway
+resumed (exactly), unless ``--force``.
 Reported: the final metrics of teacher and student, median s/iter (first 10 %
 skipped), and the means over seeds with mmkd / mmdet ratios.  ``--cost``
 times the steps instead, alone and one after another (the accuracy runs may
