@@ -170,15 +170,15 @@ def train_or_reuse(config, seed, work_root, options=(), suffix='',
     cut off, so a table command that was interrupted goes on where it
     stopped."""
     work_dir = osp.join(work_root, f'{config_name(config)}{suffix}_seed{seed}')
-    started = osp.exists(osp.join(work_dir, 'last_checkpoint'))
-    if not force and started and finished(work_dir):
+    if not force and finished(work_dir):
         print(f'reusing {work_dir}', flush=True)
         return work_dir, summarise(read_scalars(work_dir))
-    if not force and started:
+    resume = not force and osp.exists(osp.join(work_dir, 'last_checkpoint'))
+    if resume:
         print(f'resuming the unfinished run in {work_dir} from '
               f'{last_checkpoint(work_dir)}', flush=True)
     return work_dir, run_one(config, seed, work_dir, list(options), threads,
-                             resume=started and not force)
+                             resume=resume)
 
 
 def ratio_table(results, base, label, first_column):
