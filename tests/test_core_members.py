@@ -225,6 +225,11 @@ class _Evaluator:
 
 class _Loader(list):
     dataset = [0, 1]
+    passes = 0
+
+    def __iter__(self):
+        self.passes += 1
+        return super().__iter__()
 
 
 def test_member_val_loop_evaluates_every_named_member():
@@ -243,6 +248,8 @@ def test_member_val_loop_evaluates_every_named_member():
         expected = float(getattr(model, name)(x).mean())
         assert metrics[f'{name}/mean'] == pytest.approx(expected, rel=1e-5)
     assert model.predict_on == 'a'  # restored
+    # what RNGStateHook replays of a validation skipped by a resume
+    assert loop.loader_passes == loop.dataloader.passes == 4
 
 
 def test_resume_restores_every_member(tmp_path):

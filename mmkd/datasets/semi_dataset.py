@@ -7,6 +7,7 @@ from mmengine.dataset import ConcatDataset
 
 from mmkd.registry import DATASETS
 from mmkd.utils.errors import DataError
+from mmkd.utils.random_state import rng_state_kept
 
 
 def _name(dataset):
@@ -60,14 +61,8 @@ class SemiDataset(ConcatDataset):
         if not isinstance(idx, tuple):
             return super().__getitem__(idx)
         idx, seed = idx
-        states = (random.getstate(), np.random.get_state(),
-                  torch.get_rng_state())
-        random.seed(seed)
-        np.random.seed(seed % 2**32)
-        torch.manual_seed(seed)
-        try:
+        with rng_state_kept():
+            random.seed(seed)
+            np.random.seed(seed % 2**32)
+            torch.manual_seed(seed)
             return super().__getitem__(idx)
-        finally:
-            random.setstate(states[0])
-            np.random.set_state(states[1])
-            torch.set_rng_state(states[2])

@@ -10,6 +10,7 @@ from mmengine.runner import ValLoop
 from mmengine.runner.loops import _InfiniteDataloaderIterator
 
 from mmkd.registry import LOOPS
+from mmkd.utils.random_state import rng_state_kept
 
 
 @LOOPS.register_module()
@@ -59,6 +60,13 @@ class IterBasedTrainLoop(MMEngineIterBasedTrainLoop):
         return self.runner.model
 
     def _advance_data(self):
+        # the uninterrupted run made its iterator (and drew its workers'
+        # seed) before the checkpoint: the generators restored from it must
+        # not move here
+        with rng_state_kept():
+            self._skip_trained_batches()
+
+    def _skip_trained_batches(self):
         sampler = self.dataloader.sampler
         if hasattr(sampler, 'skip'):
             print_log(f'Resuming at iteration {self._iter}: the sampler skips '
@@ -122,6 +130,13 @@ class MemberValLoop(ValLoop):
                  members=None):
         super().__init__(runner, dataloader, evaluator, fp16)
         self.members = members
+
+    @property
+    def loader_passes(self) -> int:
+        """How many times a validation iterates over the loader: once per
+        member."""
+        members = _evaluation_members(self, self.members)
+        return 1 if members is None else len(members)
 
     def run(self) -> dict:
         self.runner.call_hook('before_val')

@@ -1,10 +1,38 @@
-import random
-
-import numpy as np
-import torch
 from mmengine.hooks import Hook
+from mmengine.runner import EpochBasedTrainLoop
 
 from mmkd.registry import HOOKS
+from mmkd.utils.random_state import (
+    get_rng_state,
+    rng_state_kept,
+    set_rng_state,
+)
+
+
+def _loaders(runner):
+    """The train and validation loaders that exist, by name."""
+    loops = dict(train=runner.train_loop, val=runner.val_loop)
+    return {name: loop.dataloader for name, loop in loops.items()
+            if getattr(loop, 'dataloader', None) is not None}
+
+
+def _made_its_iterator(loader) -> bool:
+    # torch keeps the iterator of a loader with persistent workers in the
+    # private ``_iterator`` (None until its first pass)
+    return getattr(loader, '_iterator', None) is not None
+
+
+def _validated_after_saving(loop) -> bool:
+    """Whether ``loop`` validates at its current step: mmengine's loops do so
+    right after saving that step's checkpoint, which a resumed run skips."""
+    if hasattr(loop, '_decide_current_val_interval'):
+        loop._decide_current_val_interval()
+    if isinstance(loop, EpochBasedTrainLoop):
+        step, last = loop.epoch, loop.max_epochs
+    else:
+        step, last = loop.iter, loop.max_iters
+    return (step > 0 and step >= loop.val_begin
+            and (step % loop.val_interval == 0 or step == last))
 
 
 @HOOKS.register_module()
@@ -18,6 +46,17 @@ class RNGStateHook(Hook):
     numpy's and torch's (CPU and CUDA) generator states and puts them back
     when the checkpoint is resumed (not on ``load_from``).
 
+    Dataloaders draw too: torch takes one number from the global generator
+    each time a loader makes an iterator (its workers' base seed), and a
+    loader with persistent workers makes one on its first pass only.  The
+    uninterrupted run's first validation draws once; a resumed process
+    would draw again at its own first validation, and it skips the
+    validation that followed the saved checkpoint.  So the hook also records
+    which loaders had made their iterator; on resume, before training goes
+    on, it makes those again without drawing, then iterates the validation
+    loader as often as the skipped validation did (nothing is loaded).
+    Validation must draw nothing else (models predict deterministically).
+
     Data augmentation runs in dataloader workers, which mmengine seeds
     deterministically and which replay the skipped iterations, so exactness
     needs ``num_workers >= 1``; with ``num_workers=0`` augmentation shares
@@ -26,20 +65,33 @@ class RNGStateHook(Hook):
     """
     priority = 'VERY_LOW'
 
+    def __init__(self):
+        self._made_before_resume = None
+
     def before_save_checkpoint(self, runner, checkpoint):
-        state = dict(python=random.getstate(), numpy=np.random.get_state(),
-                     torch=torch.get_rng_state())
-        if torch.cuda.is_available() and torch.cuda.is_initialized():
-            state['cuda'] = torch.cuda.get_rng_state_all()
+        state = get_rng_state()
+        state['loaders_made'] = sorted(
+            name for name, loader in _loaders(runner).items()
+            if _made_its_iterator(loader))
         checkpoint['rng_state'] = state
 
     def after_load_checkpoint(self, runner, checkpoint):
         state = checkpoint.get('rng_state')
         if state is None or not runner._resume:
             return
-        random.setstate(state['python'])
-        np.random.set_state(state['numpy'])
-        torch.set_rng_state(state['torch'])
-        if 'cuda' in state and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state['cuda'])
+        set_rng_state(state)
+        # checkpoints of older mmkd versions do not say; left as they were
+        self._made_before_resume = state.get('loaders_made')
 
+    def before_train(self, runner):
+        if self._made_before_resume is None:
+            return
+        made, self._made_before_resume = self._made_before_resume, None
+        loaders = _loaders(runner)
+        with rng_state_kept():
+            for name in made:
+                if name in loaders and not _made_its_iterator(loaders[name]):
+                    iter(loaders[name])
+        if 'val' in loaders and _validated_after_saving(runner.train_loop):
+            for _ in range(getattr(runner.val_loop, 'loader_passes', 1)):
+                iter(loaders['val'])

@@ -1,0 +1,106 @@
+"""``RNGStateHook``: a resumed run draws the same random numbers as the
+uninterrupted one, validations included.
+
+torch draws one number from the global generator each time a dataloader
+makes an iterator (its workers' base seed); a loader with persistent
+workers makes one only on its first pass.  The uninterrupted run's first
+validation thus draws once, and a resumed process, whose first validation
+comes later, used to draw again after the resume point: a run resumed at
+iteration 1000 followed the uninterrupted one to iteration 1500 and then
+parted from it (README, 3000-iteration stage, seed 2).
+"""
+import pytest
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.model import BaseModel
+from mmengine.runner import Runner
+from torch import nn
+from torch.utils.data import Dataset
+
+from mmkd.engine.hooks import RNGStateHook
+from mmkd.engine.loops import IterBasedTrainLoop
+
+
+class _Points(Dataset):
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, idx):
+        return dict(inputs=torch.full((2, ), idx / 8))
+
+
+class _NoisyRegressor(BaseModel):
+    """Its loss draws from torch's global generator, as RPN/RoI samplers and
+    box jitter do; the losses it saw are kept in ``seen``."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(2, 1)
+        self.seen = []
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        x = torch.stack(inputs) if isinstance(inputs, list) else inputs
+        out = self.linear(x).squeeze(1)
+        if mode == 'loss':
+            loss = ((out - torch.rand_like(out))**2).mean()
+            self.seen.append(loss.item())
+            return dict(loss=loss)
+        return [dict(pred=o) for o in out.detach()]
+
+
+class _MeanPrediction(BaseMetric):
+
+    def process(self, data_batch, data_samples):
+        self.results.extend(float(s['pred']) for s in data_samples)
+
+    def compute_metrics(self, results):
+        return dict(mean=sum(results) / len(results))
+
+
+def _train(work_dir, name, val_workers, persistent, resume_from=None):
+    loader = dict(dataset=_Points(), batch_size=2,
+                  collate_fn=dict(type='default_collate'))
+    model = _NoisyRegressor()
+    runner = Runner(
+        model=model, work_dir=str(work_dir), experiment_name=name,
+        train_dataloader=dict(loader, num_workers=1, persistent_workers=True,
+                              sampler=dict(type='InfiniteSampler')),
+        val_dataloader=dict(loader, num_workers=val_workers,
+                            persistent_workers=persistent,
+                            sampler=dict(type='DefaultSampler',
+                                         shuffle=False)),
+        val_evaluator=dict(type=_MeanPrediction),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+        train_cfg=dict(type=IterBasedTrainLoop, max_iters=8,
+                       val_interval=2),
+        val_cfg=dict(type='ValLoop'),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=2,
+                                           by_epoch=False),
+                           logger=dict(type='LoggerHook', interval=1)),
+        custom_hooks=[dict(type=RNGStateHook)],
+        randomness=dict(seed=0),
+        resume=resume_from is not None, load_from=resume_from,
+        default_scope='mmengine')
+    runner.train()
+    return model.seen
+
+
+@pytest.mark.parametrize('val_workers,persistent', [(1, True), (0, False)])
+def test_resume_continues_exactly_across_validations(tmp_path, val_workers,
+                                                     persistent):
+    """Validation every 2 iterations, a checkpoint every 2.  Resumed at 2,
+    the first validation comes right after that checkpoint was saved; at 4,
+    the validation loader was made before and the next validation (6) falls
+    inside the compared iterations.  Workers persistent (a loader draws on
+    its first pass) or none (every pass draws)."""
+    straight = _train(tmp_path / 'straight', 'straight', val_workers,
+                      persistent)
+    assert len(straight) == 8
+    for resume_at in (2, 4):
+        resumed = _train(tmp_path / f'resumed{resume_at}',
+                         f'resumed{resume_at}', val_workers, persistent,
+                         resume_from=str(tmp_path / 'straight' /
+                                         f'iter_{resume_at}.pth'))
+        assert resumed == pytest.approx(straight[resume_at:], rel=1e-6), \
+            resume_at
