@@ -9,6 +9,8 @@ comes later, used to draw again after the resume point: a run resumed at
 iteration 1000 followed the uninterrupted one to iteration 1500 and then
 parted from it (README, 3000-iteration stage, seed 2).
 """
+import itertools
+
 import pytest
 import torch
 from mmengine.evaluator import BaseMetric
@@ -28,6 +30,25 @@ class _Points(Dataset):
 
     def __getitem__(self, idx):
         return dict(inputs=torch.full((2, ), idx / 8))
+
+
+class _SkippingSampler:
+    """An endless pass over the data that can start ahead, so the loop
+    resumes as with ``SemiSampler``: a fresh iterator over the moved
+    sampler."""
+
+    def __init__(self, dataset, seed=None):
+        self.size, self._skip = len(dataset), 0
+
+    def skip(self, num_samples):
+        self._skip = num_samples
+
+    def __iter__(self):
+        skip, self._skip = self._skip, 0
+        return itertools.islice(itertools.cycle(range(self.size)), skip, None)
+
+    def __len__(self):
+        return self.size
 
 
 class _NoisyRegressor(BaseModel):
@@ -59,13 +80,16 @@ class _MeanPrediction(BaseMetric):
 
 
 def _train(work_dir, name, val_workers, persistent, resume_from=None):
+    """8 iterations, validation and a checkpoint every 2; ``persistent``
+    for both loaders."""
     loader = dict(dataset=_Points(), batch_size=2,
                   collate_fn=dict(type='default_collate'))
     model = _NoisyRegressor()
     runner = Runner(
         model=model, work_dir=str(work_dir), experiment_name=name,
-        train_dataloader=dict(loader, num_workers=1, persistent_workers=True,
-                              sampler=dict(type='InfiniteSampler')),
+        train_dataloader=dict(loader, num_workers=1,
+                              persistent_workers=persistent,
+                              sampler=dict(type=_SkippingSampler)),
         val_dataloader=dict(loader, num_workers=val_workers,
                             persistent_workers=persistent,
                             sampler=dict(type='DefaultSampler',
@@ -89,11 +113,11 @@ def _train(work_dir, name, val_workers, persistent, resume_from=None):
 @pytest.mark.parametrize('val_workers,persistent', [(1, True), (0, False)])
 def test_resume_continues_exactly_across_validations(tmp_path, val_workers,
                                                      persistent):
-    """Validation every 2 iterations, a checkpoint every 2.  Resumed at 2,
-    the first validation comes right after that checkpoint was saved; at 4,
-    the validation loader was made before and the next validation (6) falls
-    inside the compared iterations.  Workers persistent (a loader draws on
-    its first pass) or none (every pass draws)."""
+    """Resumed at 2, the first validation comes right after that checkpoint
+    was saved; at 4, the validation loader was made before and the next
+    validation (6) falls inside the compared iterations.  Workers persistent
+    (a loader draws on its first pass) or not (every pass draws: the
+    validation's and the resumed loop's fresh training iterator)."""
     straight = _train(tmp_path / 'straight', 'straight', val_workers,
                       persistent)
     assert len(straight) == 8
