@@ -25,8 +25,11 @@ from mmkd.engine.loops import IterBasedTrainLoop
 
 class _Points(Dataset):
 
+    def __init__(self, size):
+        self.size = size
+
     def __len__(self):
-        return 8
+        return self.size
 
     def __getitem__(self, idx):
         return dict(inputs=torch.full((2, ), idx / 8))
@@ -79,28 +82,36 @@ class _MeanPrediction(BaseMetric):
         return dict(mean=sum(results) / len(results))
 
 
-def _train(work_dir, name, val_workers, persistent, resume_from=None):
-    """8 iterations, validation and a checkpoint every 2; ``persistent``
-    for both loaders."""
-    loader = dict(dataset=_Points(), batch_size=2,
+def _train(work_dir, name, by_epoch, val_workers, persistent,
+           resume_from=None):
+    """8 iterations, validation and a checkpoint every 2: an iteration loop
+    over 8 points, or 4 epochs over 4; ``persistent`` for both loaders."""
+    loader = dict(dataset=_Points(4 if by_epoch else 8), batch_size=2,
                   collate_fn=dict(type='default_collate'))
+    if by_epoch:
+        sampler = dict(type='DefaultSampler', shuffle=True)
+        train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=4,
+                         val_interval=1)
+    else:
+        sampler = dict(type=_SkippingSampler)
+        train_cfg = dict(type=IterBasedTrainLoop, max_iters=8,
+                         val_interval=2)
     model = _NoisyRegressor()
     runner = Runner(
         model=model, work_dir=str(work_dir), experiment_name=name,
         train_dataloader=dict(loader, num_workers=1,
-                              persistent_workers=persistent,
-                              sampler=dict(type=_SkippingSampler)),
+                              persistent_workers=persistent, sampler=sampler),
         val_dataloader=dict(loader, num_workers=val_workers,
                             persistent_workers=persistent,
                             sampler=dict(type='DefaultSampler',
                                          shuffle=False)),
         val_evaluator=dict(type=_MeanPrediction),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
-        train_cfg=dict(type=IterBasedTrainLoop, max_iters=8,
-                       val_interval=2),
+        train_cfg=train_cfg,
         val_cfg=dict(type='ValLoop'),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=2,
-                                           by_epoch=False),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook',
+                                           interval=1 if by_epoch else 2,
+                                           by_epoch=by_epoch),
                            logger=dict(type='LoggerHook', interval=1)),
         custom_hooks=[dict(type=RNGStateHook)],
         randomness=dict(seed=0),
@@ -111,20 +122,25 @@ def _train(work_dir, name, val_workers, persistent, resume_from=None):
 
 
 @pytest.mark.parametrize('val_workers,persistent', [(1, True), (0, False)])
-def test_resume_continues_exactly_across_validations(tmp_path, val_workers,
+@pytest.mark.parametrize('by_epoch', [False, True])
+def test_resume_continues_exactly_across_validations(tmp_path, by_epoch,
+                                                     val_workers,
                                                      persistent):
-    """Resumed at 2, the first validation comes right after that checkpoint
-    was saved; at 4, the validation loader was made before and the next
-    validation (6) falls inside the compared iterations.  Workers persistent
-    (a loader draws on its first pass) or not (every pass draws: the
-    validation's and the resumed loop's fresh training iterator)."""
-    straight = _train(tmp_path / 'straight', 'straight', val_workers,
-                      persistent)
+    """Resumed at iteration 2, the first validation comes right after that
+    checkpoint was saved; at 4, the validation loader was made before and
+    the next validation (6) falls inside the compared iterations.  Workers
+    persistent (a loader draws on its first pass) or not (every pass draws:
+    the validation's and the resumed iteration loop's fresh training
+    iterator)."""
+    straight = _train(tmp_path / 'straight', 'straight', by_epoch,
+                      val_workers, persistent)
     assert len(straight) == 8
     for resume_at in (2, 4):
+        ckpt = f'epoch_{resume_at // 2}' if by_epoch else f'iter_{resume_at}'
         resumed = _train(tmp_path / f'resumed{resume_at}',
-                         f'resumed{resume_at}', val_workers, persistent,
+                         f'resumed{resume_at}', by_epoch, val_workers,
+                         persistent,
                          resume_from=str(tmp_path / 'straight' /
-                                         f'iter_{resume_at}.pth'))
+                                         f'{ckpt}.pth'))
         assert resumed == pytest.approx(straight[resume_at:], rel=1e-6), \
             resume_at
