@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv (if missing) and install mmkd's pinned stack into it.
+# Create .venv (if missing) and install mmkd's pinned stack into it
+# (requirements/constraints.txt: the exact versions the tables need).
 #
 #   bash tools/setup_env.sh            # what `make setup` runs
 #
@@ -20,7 +21,7 @@ VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
 TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
 STAMP="$VENV/.mmkd-installed"
-REQS="requirements/runtime.txt requirements/tests.txt setup.py tools/setup_env.sh"
+REQS="requirements/runtime.txt requirements/tests.txt requirements/constraints.txt setup.py tools/setup_env.sh"
 
 if [ -f "$STAMP" ] && [ "$(cat $REQS | sha1sum)" = "$(cat "$STAMP")" ]; then
   exit 0  # up to date
@@ -53,7 +54,9 @@ if ! $VENV/bin/python -c 'import mmcv, mmcv.ops' 2>/dev/null; then
     $PIP install -q "setuptools==$SETUPTOOLS"
   fi
 fi
-$PIP install -q --no-build-isolation -e '.[tests]'
+# the versions the README's tables were measured with (see the file)
+$PIP install -q --no-build-isolation -c requirements/constraints.txt \
+  -e '.[tests]'
 $VENV/bin/python -c 'import mmcv.ops, mmdet, mmseg, monai, nibabel, mmkd'
 cat $REQS | sha1sum > "$STAMP"
 echo "environment ready: $VENV"
