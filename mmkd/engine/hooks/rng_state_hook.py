@@ -53,8 +53,9 @@ class RNGStateHook(Hook):
     would draw again at its own first validation, and it skips the
     validation that followed the saved checkpoint.  So the hook also records
     which loaders had made their iterator; on resume, before training goes
-    on, it makes those again without drawing, then iterates the validation
-    loader as often as the skipped validation did (nothing is loaded).
+    on, it makes those again without drawing, then starts passes over the
+    validation loader as often as the skipped validation did (no batch is
+    used; workers may prefetch a few, which are dropped).
     Validation must draw nothing else (models predict deterministically).
 
     Data augmentation runs in dataloader workers, which mmengine seeds
