@@ -68,3 +68,18 @@ def test_run_one_passes_resume_before_the_cfg_options(tmp_path, monkeypatch):
     cmd = commands[0]
     assert cmd.index('--resume') < cmd.index('--cfg-options')
     assert cmd[cmd.index('--cfg-options') + 1:] == ['randomness.seed=3', 'x=1']
+
+
+def test_write_out_names_the_environment_under_the_table(tmp_path, capsys):
+    """A table file says which CPU and library versions made it: a newer
+    OpenCV alone changes the semi-supervised numbers."""
+    import cv2
+    import numpy
+    out = tmp_path / 'table.md'
+    benchmark.write_out(str(out), '| a | b |')
+    text = out.read_text()
+    env = text.split('\n\n')[1]
+    assert text.startswith('| a | b |\n\nenvironment: ')
+    assert f'opencv-python {cv2.__version__}' in env
+    assert f'numpy {numpy.__version__}' in env
+    assert env in capsys.readouterr().out

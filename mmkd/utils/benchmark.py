@@ -19,11 +19,13 @@ import glob
 import json
 import os
 import os.path as osp
+import platform
 import re
 import statistics
 import subprocess
 import sys
 import time
+from importlib.metadata import PackageNotFoundError, version
 
 from mmengine.config import Config
 
@@ -61,10 +63,42 @@ def add_run_args(parser, seeds=(0, ), cost_iters=None, reuse=True):
         parser.add_argument('--cost-iters', type=int, default=cost_iters)
 
 
+def _cpu() -> str:
+    fields = {}
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                key, _, value = line.partition(':')
+                fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        return platform.processor() or platform.machine()
+    name, family, model = (fields.get(k, '?')
+                           for k in ('model name', 'cpu family', 'model'))
+    return f'{name} (family {family}, model {model})'
+
+
+def environment() -> str:
+    """One line naming what a table's numbers depend on besides the code and
+    the thread count (README "Reproducing a table"): the CPU and the versions
+    of torch, mmcv, mmdet and the image / array libraries (a newer OpenCV
+    augments the unlabelled images differently)."""
+    versions = []
+    for name in ('torch', 'mmcv', 'mmdet', 'opencv-python', 'numpy'):
+        try:
+            versions.append(f'{name} {version(name)}')
+        except PackageNotFoundError:
+            versions.append(f'{name} absent')
+    return f'environment: {_cpu()}; ' + ', '.join(versions)
+
+
 def write_out(path, text):
+    """Print the environment line under the table just printed; append both
+    to ``path`` if given."""
+    env = environment()
+    print(env, flush=True)
     if path:
         with open(path, 'a') as f:
-            f.write(text + '\n\n')
+            f.write(text + '\n\n' + env + '\n\n')
 
 
 def read_scalars(work_dir):
