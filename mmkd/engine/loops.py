@@ -5,12 +5,25 @@ from contextlib import contextmanager
 
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
+from mmengine.runner import EpochBasedTrainLoop, ValLoop
 from mmengine.runner import IterBasedTrainLoop as MMEngineIterBasedTrainLoop
-from mmengine.runner import ValLoop
 from mmengine.runner.loops import _InfiniteDataloaderIterator
 
 from mmkd.registry import LOOPS
 from mmkd.utils.random_state import rng_state_kept
+
+
+def validates_now(loop) -> bool:
+    """Whether a training loop (iteration or epoch) validates after its
+    current step: mmengine's condition, which both its loops write inline;
+    ``RNGStateHook`` asks it too."""
+    loop._decide_current_val_interval()
+    if isinstance(loop, EpochBasedTrainLoop):
+        step, last = loop.epoch, loop.max_epochs
+    else:
+        step, last = loop.iter, loop.max_iters
+    return (step >= loop.val_begin
+            and (step % loop.val_interval == 0 or step == last))
 
 
 @LOOPS.register_module()
@@ -49,11 +62,7 @@ class IterBasedTrainLoop(MMEngineIterBasedTrainLoop):
             self.runner.model.train()
             data_batch = next(self.dataloader_iterator)
             self.run_iter(data_batch)
-            self._decide_current_val_interval()
-            if (self.runner.val_loop is not None
-                    and self._iter >= self.val_begin
-                    and (self._iter % self.val_interval == 0
-                         or self._iter == self._max_iters)):
+            if self.runner.val_loop is not None and validates_now(self):
                 self.runner.val_loop.run()
         self.runner.call_hook('after_train_epoch')
         self.runner.call_hook('after_train')

@@ -1,6 +1,6 @@
 from mmengine.hooks import Hook
-from mmengine.runner import EpochBasedTrainLoop
 
+from mmkd.engine.loops import validates_now
 from mmkd.registry import HOOKS
 from mmkd.utils.random_state import (
     get_rng_state,
@@ -20,19 +20,6 @@ def _made_its_iterator(loader) -> bool:
     # torch keeps the iterator of a loader with persistent workers in the
     # private ``_iterator`` (None until its first pass)
     return getattr(loader, '_iterator', None) is not None
-
-
-def _validated_after_saving(loop) -> bool:
-    """Whether ``loop`` validates at its current step: mmengine's loops do so
-    right after saving that step's checkpoint, which a resumed run skips."""
-    if hasattr(loop, '_decide_current_val_interval'):
-        loop._decide_current_val_interval()
-    if isinstance(loop, EpochBasedTrainLoop):
-        step, last = loop.epoch, loop.max_epochs
-    else:
-        step, last = loop.iter, loop.max_iters
-    return (step > 0 and step >= loop.val_begin
-            and (step % loop.val_interval == 0 or step == last))
 
 
 @HOOKS.register_module()
@@ -93,6 +80,8 @@ class RNGStateHook(Hook):
             for name in made:
                 if name in loaders and not _made_its_iterator(loaders[name]):
                     iter(loaders[name])
-        if 'val' in loaders and _validated_after_saving(runner.train_loop):
+        # mmengine's loops validate right after saving a step's checkpoint,
+        # which the resumed run skipped
+        if 'val' in loaders and validates_now(runner.train_loop):
             for _ in range(getattr(runner.val_loop, 'loader_passes', 1)):
                 iter(loaders['val'])
