@@ -2,12 +2,34 @@ import os.path as osp
 
 from setuptools import find_packages, setup
 
+try:  # mmkd's C++ operators need torch at build time (--no-build-isolation)
+    from torch.utils.cpp_extension import BuildExtension, CppExtension
+except ImportError:
+    BuildExtension = CppExtension = None
+
 
 def read_requirements(path='requirements/runtime.txt'):
     here = osp.dirname(osp.abspath(__file__))
     with open(osp.join(here, path)) as f:
         lines = (line.split('#')[0].strip() for line in f)
         return [line for line in lines if line and not line.startswith('-')]
+
+
+def extensions():
+    """mmkd's CPU operators (``mmkd/ops/csrc``). ``optional``: where they do
+    not build, mmkd uses mmcv's kernels (same results, slower) and says so.
+    ``-ffp-contract=off``: no fused multiply-add, the arithmetic of mmcv's
+    kernel exactly."""
+    if CppExtension is None:
+        return dict()
+    ext = CppExtension(
+        'mmkd._roi_align_ext', ['mmkd/ops/csrc/roi_align_cpu.cpp'],
+        extra_compile_args=['-O3', '-ffp-contract=off', '-fopenmp'],
+        extra_link_args=['-fopenmp'],
+        optional=True)
+    return dict(ext_modules=[ext],
+                cmdclass=dict(build_ext=BuildExtension.with_options(
+                    use_ninja=False)))
 
 
 version = {}
@@ -28,4 +50,5 @@ setup(
     install_requires=read_requirements(),
     extras_require=dict(tests=read_requirements('requirements/tests.txt')),
     license='Apache License 2.0',
-    zip_safe=False)
+    zip_safe=False,
+    **extensions())
