@@ -6,9 +6,10 @@ point's bilinear weights once per channel. On the 2-core demo machine the
 two passes were 40 % of a Soft Teacher step (``tools/profile_step.py
 --ops``). ``csrc/roi_align_cpu.cpp`` does the same arithmetic in the same
 order, spread over the RoIs (forward) and the channels (backward), with the
-weights computed once per RoI; the extension is built by ``setup.py``
-(``mmkd._roi_align_ext``). Everything else — CUDA tensors, max pooling,
-half precision, ``use_torchvision`` — goes to mmcv's implementation.
+weights computed once per RoI; the extension (``mmkd._roi_align_ext``) is
+built by ``tools/setup_env.sh`` (``setup.py build_ext --inplace``).
+Everything else — CUDA tensors, max pooling, half precision,
+``use_torchvision`` — goes to mmcv's implementation.
 """
 import warnings
 
@@ -82,6 +83,6 @@ def _warn_not_built():
     if not _warned:
         _warned = True
         warnings.warn(
-            'mmkd._roi_align_ext is not built (`pip install -e .` builds '
-            "it): RoIAlign runs on mmcv's single-threaded CPU kernel — the "
-            'same results, slower')
+            'mmkd._roi_align_ext is not built (`make setup` or `python '
+            'setup.py build_ext --inplace` builds it): RoIAlign runs on '
+            "mmcv's single-threaded CPU kernel — the same results, slower")
