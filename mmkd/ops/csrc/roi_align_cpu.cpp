@@ -16,8 +16,9 @@
 // element is written by one thread); the backward pass computes each RoI's
 // sampling points once (in parallel over RoIs) and then accumulates in
 // parallel over channels (a channel's gradient plane is written only by
-// its thread, which walks the RoIs in order). Compile without floating-
-// point contraction (-ffp-contract=off) so that no a * b + c becomes an FMA.
+// its thread, which walks the RoIs in order), a chunk of RoIs at a time.
+// Compile without floating-point contraction (-ffp-contract=off) so that no
+// a * b + c becomes an FMA.
 #include <torch/extension.h>
 #include <ATen/Parallel.h>
 
@@ -183,7 +184,7 @@ at::Tensor roi_align_backward(const at::Tensor& grad_output_,
                               const at::Tensor& rois_, int64_t batch,
                               int64_t channels, int64_t height, int64_t width,
                               double spatial_scale_, int64_t sampling_ratio,
-                              bool aligned) {
+                              bool aligned, int64_t max_points) {
   check_inputs(grad_output_, "grad_output");
   check_inputs(rois_, "rois");
   const at::Tensor grad_output = grad_output_.contiguous();
@@ -198,38 +199,59 @@ at::Tensor roi_align_backward(const at::Tensor& grad_output_,
   float* g_in = grad_input.data_ptr<float>();
 
   std::vector<Roi> geometry(n_rois);
+  for (int64_t n = 0; n < n_rois; n++) {
+    geometry[n] = roi_geometry(roi_data + n * 5, spatial_scale, aligned,
+                               pooled_h, pooled_w, sampling_ratio);
+  }
+  // RoIs in chunks of at most max_points sampling points (at least one RoI
+  // each), so that memory stays bounded for large grids; chunks go in RoI
+  // order, which keeps every element's order of contributions.
   std::vector<std::vector<Point>> points(n_rois);
-  at::parallel_for(0, n_rois, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t n = begin; n < end; n++) {
-      geometry[n] = roi_geometry(roi_data + n * 5, spatial_scale, aligned,
-                                 pooled_h, pooled_w, sampling_ratio);
-      sampling_points(geometry[n], height, width, pooled_h, pooled_w,
-                      points[n]);
-    }
-  });
-  at::parallel_for(0, channels, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t c = begin; c < end; c++) {
-      for (int64_t n = 0; n < n_rois; n++) {
-        const Roi& r = geometry[n];
-        const std::vector<Point>& pts = points[n];
-        const float count = r.grid_h * r.grid_w;
-        float* plane = g_in + ((int64_t)r.batch * channels + c) * height * width;
-        const float* g_bins = g_out + (n * channels + c) * pooled_h * pooled_w;
-        size_t k = 0;
-        for (int bin = 0; bin < pooled_h * pooled_w; bin++) {
-          const float g = g_bins[bin];
-          for (int s = 0; s < r.grid_h * r.grid_w; s++, k++) {
-            const Point& p = pts[k];
-            if (!p.inside) continue;
-            plane[p.pos1] += g * p.w1 / count;
-            plane[p.pos2] += g * p.w2 / count;
-            plane[p.pos3] += g * p.w3 / count;
-            plane[p.pos4] += g * p.w4 / count;
+  int64_t first = 0;
+  while (first < n_rois) {
+    int64_t last = first;
+    int64_t chunk_points = 0;
+    do {
+      const Roi& r = geometry[last];
+      chunk_points += (int64_t)pooled_h * pooled_w * r.grid_h * r.grid_w;
+      last++;
+    } while (last < n_rois && chunk_points < max_points);
+    at::parallel_for(first, last, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t n = begin; n < end; n++) {
+        sampling_points(geometry[n], height, width, pooled_h, pooled_w,
+                        points[n]);
+      }
+    });
+    at::parallel_for(0, channels, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t c = begin; c < end; c++) {
+        for (int64_t n = first; n < last; n++) {
+          const Roi& r = geometry[n];
+          const std::vector<Point>& pts = points[n];
+          const float count = r.grid_h * r.grid_w;
+          float* plane =
+              g_in + ((int64_t)r.batch * channels + c) * height * width;
+          const float* g_bins =
+              g_out + (n * channels + c) * pooled_h * pooled_w;
+          size_t k = 0;
+          for (int bin = 0; bin < pooled_h * pooled_w; bin++) {
+            const float g = g_bins[bin];
+            for (int s = 0; s < r.grid_h * r.grid_w; s++, k++) {
+              const Point& p = pts[k];
+              if (!p.inside) continue;
+              plane[p.pos1] += g * p.w1 / count;
+              plane[p.pos2] += g * p.w2 / count;
+              plane[p.pos3] += g * p.w3 / count;
+              plane[p.pos4] += g * p.w4 / count;
+            }
           }
         }
       }
+    });
+    for (int64_t n = first; n < last; n++) {
+      std::vector<Point>().swap(points[n]);
     }
-  });
+    first = last;
+  }
   return grad_input;
 }
 
@@ -237,5 +259,9 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("roi_align_forward", &roi_align_forward,
         "RoIAlign forward (avg, float32, CPU)");
   m.def("roi_align_backward", &roi_align_backward,
-        "RoIAlign backward (avg, float32, CPU)");
+        "RoIAlign backward (avg, float32, CPU)", py::arg("grad_output"),
+        py::arg("rois"), py::arg("batch"), py::arg("channels"),
+        py::arg("height"), py::arg("width"), py::arg("spatial_scale"),
+        py::arg("sampling_ratio"), py::arg("aligned"),
+        py::arg("max_points") = 1 << 20);
 }
