@@ -100,6 +100,13 @@ def test_no_rois_gives_empty_output_and_zero_gradient():
     assert torch.equal(feats.grad, torch.zeros_like(feats))
 
 
+def test_a_roi_of_a_missing_image_is_refused():
+    """(mmcv's kernel reads past the features there.)"""
+    feats = torch.randn(2, 4, 8, 8)
+    with pytest.raises(RuntimeError, match='image index is 2'):
+        roi_align_cpu(feats, torch.tensor([[2., 0., 0., 4., 4.]]), (7, 7))
+
+
 def test_the_extension_is_built():
     """setup builds it (tools/setup_env.sh); without it RoIAlign falls back
     to mmcv's kernel, correct but several times slower."""

@@ -42,10 +42,15 @@ struct Point {
   bool inside;
 };
 
-Roi roi_geometry(const float* roi, float spatial_scale, bool aligned,
-                 int pooled_h, int pooled_w, int sampling_ratio) {
+Roi roi_geometry(const float* roi, int64_t num_images, float spatial_scale,
+                 bool aligned, int pooled_h, int pooled_w,
+                 int sampling_ratio) {
   Roi r;
   r.batch = roi[0];
+  // mmcv reads out of bounds here; a clear error instead
+  TORCH_CHECK(r.batch >= 0 && r.batch < num_images, "RoIAlign: a RoI's ",
+              "image index is ", roi[0], ", the features have ", num_images,
+              " images");
   float offset = aligned ? (float)0.5 : (float)0.0;
   float start_w = roi[1] * spatial_scale - offset;
   float start_h = roi[2] * spatial_scale - offset;
@@ -155,8 +160,9 @@ at::Tensor roi_align_forward(const at::Tensor& input_, const at::Tensor& rois_,
   at::parallel_for(0, n_rois, 1, [&](int64_t begin, int64_t end) {
     std::vector<Point> points;
     for (int64_t n = begin; n < end; n++) {
-      const Roi r = roi_geometry(roi_data + n * 5, spatial_scale, aligned,
-                                 pooled_h, pooled_w, sampling_ratio);
+      const Roi r =
+          roi_geometry(roi_data + n * 5, input.size(0), spatial_scale,
+                       aligned, pooled_h, pooled_w, sampling_ratio);
       const float count = std::max(r.grid_h * r.grid_w, 1);
       sampling_points(r, height, width, pooled_h, pooled_w, points);
       for (int c = 0; c < channels; c++) {
@@ -200,8 +206,8 @@ at::Tensor roi_align_backward(const at::Tensor& grad_output_,
 
   std::vector<Roi> geometry(n_rois);
   for (int64_t n = 0; n < n_rois; n++) {
-    geometry[n] = roi_geometry(roi_data + n * 5, spatial_scale, aligned,
-                               pooled_h, pooled_w, sampling_ratio);
+    geometry[n] = roi_geometry(roi_data + n * 5, batch, spatial_scale,
+                               aligned, pooled_h, pooled_w, sampling_ratio);
   }
   // RoIs in chunks of at most max_points sampling points (at least one RoI
   // each), so that memory stays bounded for large grids; chunks go in RoI
