@@ -60,8 +60,8 @@ $PIP install -q --no-build-isolation -c requirements/constraints.txt \
 # mmkd's C++ operators (mmkd/ops/csrc), next to the sources: pip's editable
 # install builds in an isolated environment without torch, so build here
 $VENV/bin/python setup.py -q build_ext --inplace
-$VENV/bin/python -c 'import mmcv.ops, mmdet, mmseg, monai, nibabel, mmkd.ops'
-$VENV/bin/python -c 'from mmkd.ops import roi_align as r; r._roi_align_ext or print(
+$VENV/bin/python -c 'import mmcv.ops, mmdet, mmseg, monai, nibabel
+from mmkd.ops import roi_align as r; r._roi_align_ext or print(
     "warning: mmkd/ops/csrc did not build (see above); RoIAlign will use "
     "mmcv\x27s single-threaded CPU kernel: the same results, slower")'
 cat $REQS | sha1sum > "$STAMP"

@@ -23,8 +23,6 @@ try:
 except ImportError:  # not built: mmcv's kernel, same numbers, slower
     _roi_align_ext = None
 
-_warned = False
-
 
 class RoIAlignCPUFunction(Function):
     """Average-pooling RoIAlign of float32 CPU tensors (mmcv's arguments)."""
@@ -74,15 +72,9 @@ class RoIAlign(MMCVRoIAlign):
                 return roi_align_cpu(input, rois, self.output_size,
                                      self.spatial_scale, self.sampling_ratio,
                                      self.aligned)
-            _warn_not_built()
+            # shown once: Python's warning filters skip repeats of a line
+            warnings.warn(
+                'mmkd._roi_align_ext is not built (`make setup` or `python '
+                'setup.py build_ext --inplace` builds it): RoIAlign runs on '
+                "mmcv's single-threaded CPU kernel — the same results, slower")
         return super().forward(input, rois)
-
-
-def _warn_not_built():
-    global _warned
-    if not _warned:
-        _warned = True
-        warnings.warn(
-            'mmkd._roi_align_ext is not built (`make setup` or `python '
-            'setup.py build_ext --inplace` builds it): RoIAlign runs on '
-            "mmcv's single-threaded CPU kernel — the same results, slower")

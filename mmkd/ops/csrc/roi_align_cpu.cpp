@@ -152,8 +152,9 @@ at::Tensor roi_align_forward(const at::Tensor& input_, const at::Tensor& rois_,
             width = input.size(3);
   const int64_t n_rois = rois.size(0);
   const float spatial_scale = spatial_scale_;
+  // every element is written below
   at::Tensor output =
-      at::zeros({n_rois, channels, pooled_h, pooled_w}, input.options());
+      at::empty({n_rois, channels, pooled_h, pooled_w}, input.options());
   const float* in = input.data_ptr<float>();
   const float* roi_data = rois.data_ptr<float>();
   float* out = output.data_ptr<float>();
