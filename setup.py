@@ -22,12 +22,15 @@ def extensions():
     kernel exactly."""
     if CppExtension is None:
         return dict()
-    ext = CppExtension(
-        'mmkd._roi_align_ext', ['mmkd/ops/csrc/roi_align_cpu.cpp'],
-        extra_compile_args=['-O3', '-ffp-contract=off', '-fopenmp'],
-        extra_link_args=['-fopenmp'],
-        optional=True)
-    return dict(ext_modules=[ext],
+    flags = dict(extra_compile_args=['-O3', '-ffp-contract=off', '-fopenmp'],
+                 extra_link_args=['-fopenmp'], optional=True)
+    exts = [
+        CppExtension('mmkd._roi_align_ext',
+                     ['mmkd/ops/csrc/roi_align_cpu.cpp'], **flags),
+        CppExtension('mmkd._nms_ext', ['mmkd/ops/csrc/nms_cpu.cpp'],
+                     **flags),
+    ]
+    return dict(ext_modules=exts,
                 cmdclass=dict(build_ext=BuildExtension.with_options(
                     use_ninja=False)))
 

@@ -41,6 +41,9 @@ def test_exported_kd_student_loads_in_plain_mmdet(tmp_path):
     state = torch.load(out, weights_only=True)['state_dict']
     assert not any(k.startswith(('distill_losses', 'teacher', 'student.'))
                    for k in state)
+    # mmkd's NMS name becomes mmcv's (plain mmdet would not find it)
+    written = (tmp_path / 'student.py').read_text()
+    assert "'nms'" in written and 'mmkd_nms' not in written
     # plain mmdet, in a fresh process without mmkd registered
     code = (
         'import torch, sys\n'

@@ -13,7 +13,8 @@ better model).  ``OUT.pth`` holds only that model's ``state_dict`` (keys
 without the member's prefix, no distillation modules, no optimiser)
 and loads with ``mmdet.apis.init_detector`` / ``mmseg.apis.init_model`` or
 their ``tools/test.py``; the written config (default ``OUT.py``) has the
-model and the val / test settings of ``CONFIG`` and nothing mmkd-specific.
+model and the val / test settings of ``CONFIG`` and nothing mmkd-specific
+(mmkd's NMS, ``'mmkd_nms'``, becomes mmcv's ``'nms'``: the same results).
 """
 import argparse
 import os
@@ -78,12 +79,23 @@ def model_config(cfg, which):
     return sub
 
 
+def mmcv_nms_types(node):
+    """``node`` with every ``type='mmkd_nms'`` replaced by mmcv's ``'nms'``
+    (the same results; plain mmdet does not know mmkd's name)."""
+    if isinstance(node, dict):
+        return {k: ('nms' if k == 'type' and v == 'mmkd_nms'
+                    else mmcv_nms_types(v)) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return type(node)(mmcv_nms_types(v) for v in node)
+    return node
+
+
 def plain_config(cfg, model):
     """The model plus val / test settings, in mmdet's or mmseg's scope."""
     out = Config(dict(cfg.to_dict()))
     for key in _TRAIN_KEYS:
         out.pop(key, None)
-    out.model = model
+    out.model = mmcv_nms_types(model)
     scope = cfg.get('default_scope', 'mmdet')
     out.default_scope = 'mmseg' if scope == 'mmseg' else 'mmdet'
     for key in ('val_cfg', 'test_cfg'):

@@ -4,9 +4,12 @@
 # tools/benchmark_ssod.py compares mmkd's Soft Teacher with.
 _base_ = './soft_teacher_faster_rcnn_r18_demo_coco_10p.py'
 detector = _base_.detector
-# mmdet as it ships: mmcv's RoIAlign kernel (mmkd's SingleRoIExtractor would
-# give the same numbers, faster on the CPU)
+# mmdet as it ships: mmcv's RoIAlign and NMS kernels (mmkd's
+# SingleRoIExtractor and 'mmkd_nms' give the same numbers, faster on the CPU)
 detector.roi_head.bbox_roi_extractor.type = 'mmdet.SingleRoIExtractor'
+detector.train_cfg.rpn_proposal.nms.type = 'nms'
+detector.test_cfg.rpn.nms.type = 'nms'
+detector.test_cfg.rcnn.nms.type = 'nms'
 model = dict(
     _delete_=True,
     type='mmdet.SoftTeacher',

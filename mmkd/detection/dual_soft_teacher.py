@@ -144,7 +144,7 @@ class DualSoftTeacher(SoftTeacher):
             if len(merged):
                 _, keep = batched_nms(
                     merged.bboxes, merged.scores, merged.labels,
-                    dict(type='nms', iou_threshold=self.ensemble_iou))
+                    dict(type='mmkd_nms', iou_threshold=self.ensemble_iou))
                 merged = merged[keep[:max_per_img]]
             sample.pred_instances = merged
             out.append(sample)

@@ -22,6 +22,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import mmkd.detection  # noqa: F401
     import mmkd.distillation  # noqa: F401
     import mmkd.engine  # noqa: F401
+    import mmkd.ops  # noqa: F401  (adds 'mmkd_nms' to mmcv's NMS names)
     import mmkd.segmentation  # noqa: F401
     import mmkd.teacher_student  # noqa: F401
     import mmkd.volumetric  # noqa: F401

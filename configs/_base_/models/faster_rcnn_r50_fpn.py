@@ -1,5 +1,6 @@
 # Faster R-CNN, ResNet-50 + FPN (Ren et al. 2015; Lin et al. 2017), the
-# mmdet 3.x settings.
+# mmdet 3.x settings. NMS: 'mmkd_nms', mmcv's NMS with its results from a
+# vectorised CPU kernel (mmkd/ops/nms.py); on the GPU mmcv's own.
 model = dict(
     type='FasterRCNN',
     data_preprocessor=dict(
@@ -81,7 +82,7 @@ model = dict(
         rpn_proposal=dict(
             nms_pre=2000,
             max_per_img=1000,
-            nms=dict(type='nms', iou_threshold=0.7),
+            nms=dict(type='mmkd_nms', iou_threshold=0.7),
             min_bbox_size=0),
         rcnn=dict(
             assigner=dict(
@@ -103,9 +104,9 @@ model = dict(
         rpn=dict(
             nms_pre=1000,
             max_per_img=1000,
-            nms=dict(type='nms', iou_threshold=0.7),
+            nms=dict(type='mmkd_nms', iou_threshold=0.7),
             min_bbox_size=0),
         rcnn=dict(
             score_thr=0.05,
-            nms=dict(type='nms', iou_threshold=0.5),
+            nms=dict(type='mmkd_nms', iou_threshold=0.5),
             max_per_img=100)))

@@ -1,5 +1,5 @@
 # RetinaNet, ResNet-50 + FPN (P3-P7) (Lin et al. 2017), the mmdet 3.x
-# settings.
+# settings; NMS by 'mmkd_nms' (see faster_rcnn_r50_fpn.py).
 model = dict(
     type='RetinaNet',
     data_preprocessor=dict(
@@ -63,5 +63,5 @@ model = dict(
         nms_pre=1000,
         min_bbox_size=0,
         score_thr=0.05,
-        nms=dict(type='nms', iou_threshold=0.5),
+        nms=dict(type='mmkd_nms', iou_threshold=0.5),
         max_per_img=100))
