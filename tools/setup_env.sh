@@ -61,10 +61,12 @@ $PIP install -q --no-build-isolation -c requirements/constraints.txt \
 # install builds in an isolated environment without torch, so build here
 $VENV/bin/python setup.py -q build_ext --inplace
 $VENV/bin/python -c 'import mmcv.ops, mmdet, mmseg, monai, nibabel
-import importlib.util as u
+import importlib
 for op, ext in [("RoIAlign", "_roi_align_ext"), ("NMS", "_nms_ext")]:
-    u.find_spec("mmkd." + ext) or print(
-        f"warning: mmkd/ops/csrc did not build (see above); {op} will use "
-        "mmcv\x27s CPU kernel: the same results, slower")'
+    try:
+        importlib.import_module("mmkd." + ext)
+    except ImportError as e:
+        print(f"warning: mmkd.{ext} did not build or load ({e}); {op} will "
+              "use mmcv\x27s CPU kernel: the same results, slower")'
 cat $REQS | sha1sum > "$STAMP"
 echo "environment ready: $VENV"

@@ -56,9 +56,8 @@ def nms(boxes, scores, iou_threshold, offset=0, score_threshold=0,
     if score_threshold > 0:
         valid = torch.nonzero(scores > score_threshold).squeeze(1)
         boxes, scores = boxes[valid], scores[valid]
-    with torch.no_grad():
-        inds = _nms_ext.nms(boxes.detach(), scores.detach(),
-                            float(iou_threshold), int(offset))
+    inds = _nms_ext.nms(boxes.detach(), scores.detach(),
+                        float(iou_threshold), int(offset))
     if max_num > 0:
         inds = inds[:max_num]
     dets = torch.cat((boxes[inds], scores[inds].reshape(-1, 1)), dim=1)

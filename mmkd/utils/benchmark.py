@@ -1,7 +1,7 @@
 """What the benchmark tools and ``tools/run_demo.py`` share: training a
 config in a child process with a pinned thread count, reading its scalars,
-reusing finished runs (resuming unfinished ones), and the common
-command-line options.
+reusing finished runs (resuming unfinished ones), the common command-line
+options, and timing one call (the operator benchmarks).
 
 Pinned threads: a CPU run's numbers depend on how many threads its matrix
 kernels split the work into (reductions add in another order): the demo
@@ -168,6 +168,18 @@ def timing_options(iters):
     return [f'train_cfg.max_iters={iters}', f'train_cfg.val_begin={iters + 1}',
             'default_hooks.checkpoint.interval=100000',
             'default_hooks.logger.interval=1']
+
+
+def median_time(fn, repeats) -> float:
+    """Median seconds of ``repeats`` calls of ``fn`` after one warm-up
+    call."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def config_name(config):

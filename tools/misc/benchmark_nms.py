@@ -10,13 +10,12 @@ call has about 1500, its training call about 2500), IoU threshold 0.7;
 median seconds of ``--repeats`` calls of ``batched_nms``.
 """
 import argparse
-import statistics
-import time
 
 import torch
 from mmcv.ops import batched_nms
 
 import mmkd.ops  # noqa: F401  (adds 'mmkd_nms' to mmcv's NMS names)
+from mmkd.utils.benchmark import median_time
 
 
 def parse_args():
@@ -25,16 +24,6 @@ def parse_args():
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--repeats', type=int, default=15)
     return p.parse_args()
-
-
-def median_time(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main():

@@ -8,13 +8,12 @@ that both give the same output and input gradient to the bit.
 (a demo RoI head's level-0 call); median seconds of ``--repeats`` calls.
 """
 import argparse
-import statistics
-import time
 
 import torch
 from mmcv.ops import roi_align as mmcv_roi_align
 
 from mmkd.ops import roi_align_cpu
+from mmkd.utils.benchmark import median_time
 
 
 def parse_args():
@@ -24,16 +23,6 @@ def parse_args():
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--repeats', type=int, default=5)
     return p.parse_args()
-
-
-def median_time(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main():

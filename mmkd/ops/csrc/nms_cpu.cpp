@@ -100,8 +100,9 @@ at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores,
 
   // torch's thread count (OMP_NUM_THREADS): one thread, no split
   const bool two_threads = at::get_num_threads() > 1;
-  std::vector<unsigned char> keep(n, 1);
-  unsigned char* k = keep.data();
+  // the kept flags, in rank order, written in place as bytes (0 / 1)
+  at::Tensor select_t = at::ones({n}, boxes.options().dtype(at::kBool));
+  unsigned char* k = reinterpret_cast<unsigned char*>(select_t.data_ptr<bool>());
   for (int64_t i = 0; i < n; ++i) {
     if (!k[i]) continue;
     const int64_t rest = n - i - 1;
@@ -118,9 +119,6 @@ at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores,
                y2[i], areas[i], offset, iou_threshold);
     }
   }
-  at::Tensor select_t = at::empty({n}, boxes.options().dtype(at::kBool));
-  bool* select = select_t.data_ptr<bool>();
-  for (int64_t j = 0; j < n; ++j) select[j] = k[j] != 0;
   return order_t.masked_select(select_t);
 }
 
