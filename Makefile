@@ -5,7 +5,7 @@
 #   make lint   ruff (pycodestyle, pyflakes, isort rules; ruff.toml)
 VENV ?= .venv
 PY := $(VENV)/bin/python
-DEMO_CONFIGS ?= configs/demo/faster_rcnn_r18_demo_coco_10p.py configs/demo/soft_teacher_faster_rcnn_r18_demo_coco_10p.py
+DEMO_CONFIGS ?= configs/supervised/demo/faster_rcnn_r18_demo_coco_10p.py configs/soft_teacher/demo/soft_teacher_faster_rcnn_r18_demo_coco_10p.py
 PYTEST_ARGS ?=
 
 .PHONY: setup data demo lint test clean
@@ -17,7 +17,7 @@ data: setup
 	@[ -f data/.demo-data-v5 ] || { $(PY) tools/make_demo_data.py --out data && touch data/.demo-data-v5; }
 
 demo: data
-	$(PY) tools/run_demo.py --side-by-side $(DEMO_CONFIGS)
+	$(PY) tools/analysis_tools/run_demo.py --side-by-side $(DEMO_CONFIGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -45,6 +45,20 @@ def demo_root(tmp_path_factory):
     return str(out)
 
 
+def config_file(name):
+    """The repository-relative path of the config named ``name`` (its file
+    name, with or without ``.py``): under ``configs/`` (by method, the demo
+    configs in ``<method>/demo/``) or the benchmark tools' experiment
+    configs."""
+    import glob
+    name = name if name.endswith('.py') else name + '.py'
+    found = sorted(
+        glob.glob(osp.join(ROOT, 'configs', '**', name), recursive=True) +
+        glob.glob(osp.join(ROOT, 'tools', 'analysis_tools', 'configs', name)))
+    assert len(found) == 1, f'config {name}: {found or "not found"}'
+    return osp.relpath(found[0], ROOT)
+
+
 def load_config(rel_path, **overrides):
     from mmengine.config import Config
     cfg = Config.fromfile(osp.join(ROOT, rel_path))

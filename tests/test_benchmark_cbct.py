@@ -1,11 +1,12 @@
-"""tools/benchmark_cbct.py: each run's options point its config at the
+"""tools/analysis_tools/benchmark_cbct.py: each run's options point its config
+at the
 budget's lists, and the table reports the right members per seed."""
 import os.path as osp
 import sys
 
 from conftest import ROOT, load_config
 
-sys.path.insert(0, osp.join(ROOT, 'tools'))
+sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
 import benchmark_cbct as bench  # noqa: E402
 
 

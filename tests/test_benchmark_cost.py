@@ -1,4 +1,5 @@
-"""tools/benchmark_cost.py: which members it initialises, and a tiny run of
+"""tools/analysis_tools/benchmark_cost.py: which members it initialises, and a
+tiny run of
 two configs with the ratio table."""
 import os.path as osp
 import sys
@@ -7,14 +8,16 @@ import pytest
 
 from conftest import ROOT, run_tool
 
-sys.path.insert(0, osp.join(ROOT, 'tools'))
+sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
 from benchmark_cost import init_options, over_rounds, rounds_table  # noqa: E402,E501
 
-DEMO = osp.join(ROOT, 'configs', 'demo')
+SUP = osp.join(ROOT, 'configs', 'supervised', 'demo')
+MT = osp.join(ROOT, 'configs', 'mean_teacher', 'demo')
+DMT = osp.join(ROOT, 'configs', 'dual_mean_teacher', 'demo')
 
 
 def test_every_initialised_member_gets_the_checkpoint_or_none():
-    dual = osp.join(DEMO, 'dual_mean_teacher_deeplabv3_mbv2_demo_cityscapes_'
+    dual = osp.join(DMT, 'dual_mean_teacher_deeplabv3_mbv2_demo_cityscapes_'
                     '1-8.py')
     assert init_options(dual, ['x.pth']) == [
         'model.student_a.init_cfg.checkpoint=x.pth',
@@ -23,10 +26,10 @@ def test_every_initialised_member_gets_the_checkpoint_or_none():
     assert init_options(dual, ['x.pth', 'y.pth']) == [
         'model.student_a.init_cfg.checkpoint=x.pth',
         'model.student_b.init_cfg.checkpoint=y.pth']
-    single = osp.join(DEMO, 'mean_teacher_deeplabv3_mbv2_demo_cityscapes_'
+    single = osp.join(MT, 'mean_teacher_deeplabv3_mbv2_demo_cityscapes_'
                       '1-8.py')
     assert init_options(single, None) == ['model.student.init_cfg=None']
-    sup = osp.join(DEMO, 'deeplabv3_mbv2_demo_cityscapes_1-8.py')
+    sup = osp.join(SUP, 'deeplabv3_mbv2_demo_cityscapes_1-8.py')
     assert init_options(sup, ['x.pth']) == []
 
 
@@ -56,10 +59,10 @@ def test_cost_table_of_two_configs(tmp_path, demo_root):
     evaluation = [f"{key} = dict(dataset=dict({at}))"
                   for key in ('val_dataloader', 'test_dataloader')]
     lines = {
-        'sup.py': [f"_base_ = '{DEMO}/deeplabv3_mbv2_demo_cityscapes_1-8.py'",
+        'sup.py': [f"_base_ = '{SUP}/deeplabv3_mbv2_demo_cityscapes_1-8.py'",
                    f"train_dataloader = dict(dataset=dict({at}))",
                    *evaluation],
-        'mt.py': [f"_base_ = '{DEMO}/mean_teacher_deeplabv3_mbv2_demo_"
+        'mt.py': [f"_base_ = '{MT}/mean_teacher_deeplabv3_mbv2_demo_"
                   "cityscapes_1-8.py'",
                   "train_dataloader = dict(dataset=dict(labeled=dict("
                   f"{at}), unlabeled=dict({at})))", *evaluation]}
@@ -69,7 +72,8 @@ def test_cost_table_of_two_configs(tmp_path, demo_root):
         path.write_text('\n'.join(text) + '\n')
         paths.append(str(path))
     out = str(tmp_path / 'cost.md')
-    r = run_tool('tools/benchmark_cost.py', *paths, '--iters', '4',
+    r = run_tool('tools/analysis_tools/benchmark_'
+                 'cost.py', *paths, '--iters', '4',
                  '--rounds', '2', '--work-root', str(tmp_path / 'wd'),
                  '--out', out)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]

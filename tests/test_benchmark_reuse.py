@@ -1,11 +1,16 @@
-"""mmkd.utils.benchmark: a table command reuses finished runs and resumes
+"""tools/analysis_tools/benchmark_utils.py: a table command reuses finished
+runs and resumes
 runs that were cut off, instead of taking any run with a checkpoint as
 finished."""
 import os.path as osp
+import sys
 
 import pytest
 
-from mmkd.utils import benchmark
+from conftest import ROOT
+
+sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
+import benchmark_utils as benchmark  # noqa: E402
 
 
 def fake_run(work_dir, train_cfg, checkpoint):

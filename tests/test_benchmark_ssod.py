@@ -1,4 +1,5 @@
-"""tools/benchmark_ssod.py: the gain over the control and the share of the
+"""tools/analysis_tools/benchmark_ssod.py: the gain over the control and the
+share of the
 gap closed, per seed, from the runs' metrics."""
 import os.path as osp
 import sys
@@ -7,7 +8,7 @@ import pytest
 
 from conftest import ROOT
 
-sys.path.insert(0, osp.join(ROOT, 'tools'))
+sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
 import benchmark_ssod as bench  # noqa: E402
 
 
@@ -36,9 +37,9 @@ def test_gains_per_seed_over_the_control_and_the_gap():
 
 def test_oracle_starts_from_the_checkpoint_with_every_label(monkeypatch):
     from conftest import load_config
-    oracle = load_config(bench.DEMO +
+    oracle = load_config(bench.EXP +
                          'oracle_faster_rcnn_r18_demo_coco_10p_3k.py')
-    semi = load_config(bench.DEMO +
+    semi = load_config(bench.ST +
                        'soft_teacher_faster_rcnn_r18_demo_coco_10p_3k.py')
     assert oracle.train_cfg.max_iters == semi.train_cfg.max_iters
     assert oracle.param_scheduler == semi.param_scheduler
@@ -47,12 +48,12 @@ def test_oracle_starts_from_the_checkpoint_with_every_label(monkeypatch):
     assert oracle.train_dataloader.batch_size == \
         semi.train_dataloader.batch_size
     # mmdet's reference runs the identical schedule
-    mmdet = load_config(bench.DEMO +
+    mmdet = load_config(bench.EXP +
                         'mmdet_soft_teacher_faster_rcnn_r18_demo_coco_10p_3k.py')
     assert mmdet.train_cfg == semi.train_cfg
     assert mmdet.param_scheduler == semi.param_scheduler
     # and so does the Mask R-CNN one
-    mask = load_config(bench.DEMO +
+    mask = load_config(bench.ST +
                        'soft_teacher_mask_rcnn_r18_demo_coco_10p_3k.py')
     assert mask.train_cfg == semi.train_cfg
     assert mask.param_scheduler == semi.param_scheduler
@@ -60,7 +61,7 @@ def test_oracle_starts_from_the_checkpoint_with_every_label(monkeypatch):
     # the cheaper teacher pass at this stage changes only the teacher's
     # pseudo-labelling proposals
     cheap = load_config(
-        bench.DEMO +
+        bench.EXP +
         'soft_teacher_faster_rcnn_r18_demo_coco_10p_3k_100proposals.py')
     assert cheap.model.pop('pseudo_label_rpn_cfg') == dict(max_per_img=100)
     assert 'pseudo_label_rpn_cfg' not in semi.model

@@ -55,18 +55,30 @@ def test_gaussian_blur_blurs_the_image_only():
     assert (same['img'] == img).all()
 
 
-FULL = ['mean_teacher_cityscapes', 'mean_teacher_cityscapes_1-16',
-        'mean_teacher_cityscapes_1-4', 'mean_teacher_cityscapes_1-2',
-        'mean_teacher_cityscapes_dynamic', 'dual_mean_teacher_cityscapes']
+_R101 = 'deeplabv3plus_r101-os16_240e_semi-{}-cityscapes.py'
+FULL = {
+    'mean_teacher_cityscapes': 'configs/mean_teacher/mean-teacher_' +
+    _R101.format('1-8'),
+    'mean_teacher_cityscapes_1-16': 'configs/mean_teacher/mean-teacher_' +
+    _R101.format('1-16'),
+    'mean_teacher_cityscapes_1-4': 'configs/mean_teacher/mean-teacher_' +
+    _R101.format('1-4'),
+    'mean_teacher_cityscapes_1-2': 'configs/mean_teacher/mean-teacher_' +
+    _R101.format('1-2'),
+    'mean_teacher_cityscapes_dynamic':
+    'configs/dynamic_threshold/mean-teacher-ddt_' + _R101.format('1-8'),
+    'dual_mean_teacher_cityscapes':
+    'configs/dual_mean_teacher/dual-mean-teacher_' + _R101.format('1-8'),
+}
 
 
 # the split variants differ from mean_teacher_cityscapes.py only in their
 # split files and schedule: in CI (CI=true) they are built, not trained
-SPLIT_VARIANTS = FULL[1:4]
+SPLIT_VARIANTS = list(FULL)[1:4]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('name', FULL)
+@pytest.mark.parametrize('name', list(FULL))
 def test_full_size_config_runs_one_iteration(name, demo_root, tmp_path):
     root = str(tmp_path / 'city')
     make_tiny_cityscapes(demo_root, root)
@@ -75,7 +87,7 @@ def test_full_size_config_runs_one_iteration(name, demo_root, tmp_path):
         return _build_only(name, root)
     validate = name == 'mean_teacher_cityscapes'
     lines = [
-        f"_base_ = '{ROOT}/configs/{name}.py'",
+        f"_base_ = '{ROOT}/{FULL[name]}'",
         "model = dict(student=dict(backbone=dict(init_cfg=None)))" if
         'dual' not in name else
         # two R101 pairs at 801 px, 2 + 2 crops, exceed a 24 GiB machine
@@ -109,7 +121,7 @@ def _build_only(name, root):
 
     from conftest import load_config
     from mmkd.registry import DATASETS, MODELS
-    cfg = load_config(f'configs/{name}.py')
+    cfg = load_config(FULL[name])
     init_default_scope('mmseg')
     cfg.model.student.backbone.init_cfg = None
     MODELS.build(cfg.model)

@@ -25,7 +25,7 @@ from mmdet.structures.mask import BitmapMasks
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
-from conftest import ROOT, load_config
+from conftest import ROOT, config_file, load_config
 
 GOLDEN = osp.join(ROOT, 'tests', 'data', 'semi_losses_3a60dbc.json')
 SIZE = 64
@@ -94,7 +94,7 @@ def _losses(name):
     from mmkd.registry import MODELS
     init_default_scope('mmkd')
     config, overrides = CASES[name]
-    cfg = load_config('configs/demo/' + config)
+    cfg = load_config(config_file(config))
     cfg.model.student.init_cfg = None
     cfg.model.update(overrides)
     torch.manual_seed(0)

@@ -67,7 +67,7 @@ def test_coco_dataset_loads_demo_through_mmdet_pipeline(demo_root):
     from mmdet.registry import DATASETS
     init_default_scope('mmkd')
     cfg = point_det_config_at(
-        load_config('configs/demo/faster_rcnn_r18_demo_coco_full.py'),
+        load_config('configs/supervised/demo/faster_rcnn_r18_demo_coco_full.py'),
         demo_root)
     ds = DATASETS.build(cfg.train_dataloader.dataset)
     assert len(ds) > 50
@@ -89,7 +89,8 @@ def test_cityscapes_layout_and_loader(demo_root):
         assert len(lab) == 16 // denom and len(lab) + len(unl) == 16
         assert not set(lab) & set(unl)
     init_default_scope('mmseg')
-    cfg = load_config('configs/demo/deeplabv3_mbv2_demo_cityscapes_1-8.py')
+    cfg = load_config('configs/supervised/demo/deeplabv3_mbv2_demo_cityscapes_'
+                      '1-8.py')
     cfg.train_dataloader.dataset.data_root = root
     ds = DATASETS.build(cfg.train_dataloader.dataset)
     assert len(ds) == 2
@@ -124,7 +125,7 @@ def test_cityscapes_layout_and_loader(demo_root):
 def test_cbct_loader_reads_spacing_and_crops(demo_root):
     from mmkd.registry import DATASETS
     init_default_scope('mmkd')
-    cfg = load_config('configs/demo/vnet_demo_cbct.py')
+    cfg = load_config('configs/supervised/demo/vnet_demo_cbct.py')
     cfg.train_dataloader.dataset.data_root = osp.join(demo_root, 'cbct_demo')
     ds = DATASETS.build(cfg.train_dataloader.dataset)
     assert len(ds) == 2

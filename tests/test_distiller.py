@@ -11,8 +11,8 @@ from mmengine.structures import InstanceData
 
 from conftest import load_config
 
-DET = 'configs/demo/acam_kd_faster_rcnn_r34w2_r18_demo_coco.py'
-SEG = 'configs/demo/acam_kd_deeplabv3_r18w2_mbv2_demo_cityscapes.py'
+DET = 'configs/acam_kd/demo/acam_kd_faster_rcnn_r34w2_r18_demo_coco.py'
+SEG = 'configs/acam_kd/demo/acam_kd_deeplabv3_r18w2_mbv2_demo_cityscapes.py'
 
 
 def _build(path=DET, **changes):

@@ -11,7 +11,8 @@ from mmseg.structures import SegDataSample
 
 from conftest import load_config, run_tool
 
-CONFIG = 'configs/demo/dual_mean_teacher_deeplabv3_mbv2_demo_cityscapes_1-8.py'
+CONFIG = ('configs/dual_mean_teacher/demo/dual_mean_teacher_deeplabv3_mbv2_'
+          'demo_cityscapes_1-8.py')
 
 
 def _model(**overrides):

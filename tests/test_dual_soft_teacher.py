@@ -12,7 +12,8 @@ from mmengine.structures import InstanceData
 
 from conftest import load_config, run_tool
 
-CONFIG = 'configs/demo/dual_soft_teacher_faster_rcnn_r18_demo_coco_10p.py'
+CONFIG = ('configs/dual_mean_teacher/demo/dual_soft_teacher_faster_rcnn_r18_'
+          'demo_coco_10p.py')
 
 
 def _model(**overrides):

@@ -14,9 +14,9 @@ from conftest import load_config, run_tool
 from mmkd.teacher_student import DynamicDualThreshold
 from mmkd.teacher_student.pseudo_label import two_means_1d
 
-SEG_CONFIG = ('configs/demo/'
+SEG_CONFIG = ('configs/dynamic_threshold/demo/'
               'mean_teacher_deeplabv3_mbv2_demo_cityscapes_1-8_dynamic.py')
-DET_CONFIG = ('configs/demo/'
+DET_CONFIG = ('configs/dynamic_threshold/demo/'
               'soft_teacher_faster_rcnn_r18_demo_coco_10p_dynamic.py')
 
 

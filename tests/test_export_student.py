@@ -32,7 +32,7 @@ def _same(a, b):
 
 
 def test_exported_kd_student_loads_in_plain_mmdet(tmp_path):
-    config = 'configs/demo/acam_kd_faster_rcnn_r34w2_r18_demo_coco.py'
+    config = 'configs/acam_kd/demo/acam_kd_faster_rcnn_r34w2_r18_demo_coco.py'
     model, ckpt = _build_and_save(config, tmp_path, teacher_ckpt=None)
     out = str(tmp_path / 'student.pth')
     r = run_tool('tools/export_student.py', osp.join(ROOT, config), ckpt,
@@ -64,7 +64,8 @@ def test_exported_kd_student_loads_in_plain_mmdet(tmp_path):
 
 def test_exported_semi_teacher_and_student(tmp_path):
     from mmdet.apis import init_detector
-    config = 'configs/demo/soft_teacher_faster_rcnn_r18_demo_coco_10p.py'
+    config = ('configs/soft_teacher/demo/soft_teacher_faster_rcnn_r18_demo_'
+              'coco_10p.py')
     model, ckpt = _build_and_save(config, tmp_path)
     for which in ('teacher', 'student'):
         out = str(tmp_path / f'{which}.pth')
@@ -78,7 +79,8 @@ def test_exported_semi_teacher_and_student(tmp_path):
 
 def test_exported_segmentation_student_loads_in_plain_mmseg(tmp_path):
     from mmseg.apis import init_model
-    config = 'configs/demo/acam_kd_deeplabv3_r18w2_mbv2_demo_cityscapes.py'
+    config = ('configs/acam_kd/demo/acam_kd_deeplabv3_r18w2_mbv2_demo_'
+              'cityscapes.py')
     model, ckpt = _build_and_save(config, tmp_path, teacher_ckpt=None)
     out = str(tmp_path / 'student.pth')
     r = run_tool('tools/export_student.py', osp.join(ROOT, config), ckpt,
@@ -92,7 +94,8 @@ def test_export_names_the_missing_part(tmp_path):
     bad = tmp_path / 'plain.pth'
     torch.save(dict(state_dict=dict(w=torch.zeros(1))), bad)
     r = run_tool('tools/export_student.py', osp.join(
-        ROOT, 'configs/demo/soft_teacher_faster_rcnn_r18_demo_coco_10p.py'),
+        ROOT, 'configs/soft_teacher/demo/soft_teacher_faster_rcnn_r18_demo_'
+              'coco_10p.py'),
         str(bad), str(tmp_path / 'o.pth'))
     assert r.returncode == 2
     assert 'no student.* weights' in r.stderr

@@ -78,31 +78,32 @@ def make_tiny_cbct(dst):
 
 
 CASES = {
-    'configs/baselines/faster_rcnn_r50_fpn_1x_coco.py': (
+    'configs/supervised/faster-rcnn_r50_fpn_1x_coco.py': (
         'coco', [
             "train_cfg = dict(max_epochs=1)",
             "model = dict(backbone=dict(init_cfg=None))",
             "val_evaluator = dict(ann_file='{root}/annotations/"
             "instances_val2017.json')",
         ]),
-    'configs/baselines/deeplabv3_mbv2_d8_40k_cityscapes.py': (
+    'configs/supervised/deeplabv3_mobilenet-v2-d8_40k_cityscapes-'
+    '512x1024.py': (
         'cityscapes', [
             "train_cfg = dict(max_iters=1, val_interval=1)",
             "model = dict(backbone=dict(init_cfg=None))",
         ]),
-    'configs/baselines/deeplabv3_r18_d8_40k_cityscapes.py': (
+    'configs/supervised/deeplabv3_r18-d8_40k_cityscapes-512x1024.py': (
         'cityscapes', [
             "train_cfg = dict(max_iters=1, val_interval=1)",
             "model = dict(backbone=dict(init_cfg=None))",
         ]),
-    'configs/baselines/vnet_cbct.py': (
+    'configs/supervised/vnet_8k_cbct.py': (
         'cbct', ["train_cfg = dict(max_iters=1, val_interval=1)"]),
-    'configs/rail_cbct.py': (
+    'configs/rail/rail_vnet-resvnet_8k_semi-cbct.py': (
         'cbct_semi', ["train_cfg = dict(max_iters=1, val_interval=1)"]),
-    'configs/mean_teacher_cbct.py': (
+    'configs/mean_teacher/mean-teacher_vnet_8k_semi-cbct.py': (
         'cbct_semi', ["train_cfg = dict(max_iters=1, val_interval=1)"]),
     # distillation: teacher weights are not available here (random teacher)
-    'configs/distill/acam_kd_faster_rcnn_r101_r50_fpn_2x_coco.py': (
+    'configs/acam_kd/acam-kd_faster-rcnn_r101-to-r50_fpn_2x_coco.py': (
         'coco', [
             "train_cfg = dict(max_epochs=1)",
             "model = dict(teacher_ckpt=None, student=dict(backbone=dict("
@@ -110,7 +111,8 @@ CASES = {
             "val_evaluator = dict(ann_file='{root}/annotations/"
             "instances_val2017.json')",
         ]),
-    'configs/distill/acam_kd_deeplabv3_r101_mbv2_512x1024_40k_cityscapes.py': (
+    'configs/acam_kd/acam-kd_deeplabv3_r101-to-mobilenet-v2-d8_40k_cityscapes-'
+    '512x1024.py': (
         'cityscapes', [
             "train_cfg = dict(max_iters=1, val_interval=1)",
             "model = dict(teacher_ckpt=None, student=dict(backbone=dict("

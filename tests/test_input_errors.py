@@ -20,7 +20,7 @@ def _build_coco(cfg_ds):
 
 def _det_train_dataset(demo_root):
     cfg = point_det_config_at(
-        load_config('configs/demo/faster_rcnn_r18_demo_coco_full.py'),
+        load_config('configs/supervised/demo/faster_rcnn_r18_demo_coco_full.py'),
         demo_root)
     return cfg.train_dataloader.dataset
 
@@ -35,7 +35,7 @@ def test_missing_data_root_says_how_to_make_demo_data(demo_root):
 
 def test_train_cli_reports_bad_input_in_one_line():
     r = run_tool('tools/train.py',
-                 'configs/demo/faster_rcnn_r18_demo_coco_10p.py',
+                 'configs/supervised/demo/faster_rcnn_r18_demo_coco_10p.py',
                  '--work-dir', '/tmp/mmkd_err_test', '--cfg-options',
                  'train_dataloader.dataset.data_root=/nonexistent/root/')
     assert r.returncode == 2, r.stderr[-2000:]
@@ -53,7 +53,7 @@ def test_resume_from_another_models_checkpoint_is_one_line(tmp_path):
         'backbone.conv1.weight': torch.zeros(3, 3, 1, 1),
         'decode_head.conv_seg.weight': torch.zeros(19, 8, 1, 1)}), ckpt)
     r = run_tool('tools/train.py',
-                 'configs/demo/faster_rcnn_r18_demo_coco_10p.py',
+                 'configs/supervised/demo/faster_rcnn_r18_demo_coco_10p.py',
                  '--work-dir', str(tmp_path / 'work'), '--resume', ckpt)
     assert r.returncode == 2, r.stderr[-2000:]
     assert 'Traceback' not in r.stderr
@@ -222,7 +222,8 @@ def test_cityscapes_missing_label_file(demo_root, tmp_path):
     victim = sorted((root / 'gtFine' / 'train' / 'aachen').iterdir())[0]
     os.remove(victim)
     init_default_scope('mmseg')
-    cfg = load_config('configs/demo/deeplabv3_mbv2_demo_cityscapes_full.py')
+    cfg = load_config('configs/supervised/demo/deeplabv3_mbv2_demo_cityscapes_'
+                      'full.py')
     cfg.train_dataloader.dataset.data_root = str(root)
     with pytest.raises(DataError, match=victim.name):
         DATASETS.build(cfg.train_dataloader.dataset)
@@ -241,7 +242,8 @@ def _city_copy(demo_root, tmp_path):
 def _load_first_city_sample(root):
     from mmseg.registry import DATASETS
     init_default_scope('mmseg')
-    cfg = load_config('configs/demo/deeplabv3_mbv2_demo_cityscapes_full.py')
+    cfg = load_config('configs/supervised/demo/deeplabv3_mbv2_demo_cityscapes_'
+                      'full.py')
     ds = cfg.train_dataloader.dataset
     ds.data_root = str(root)
     ds.pipeline = ds.pipeline[:2]  # load image, load label

@@ -2,6 +2,7 @@
 through mmcv's ``batched_nms`` by the config name 'mmkd_nms'; detection
 configs name it, the mmdet comparison config keeps mmcv's."""
 import importlib
+import os.path as osp
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from mmcv.ops import nms as mmcv_nms
 from mmcv.ops.nms import ext_module as mmcv_ext
 from mmengine.config import Config
 
-from conftest import ROOT
+from conftest import ROOT, config_file
 from mmkd.ops import nms
 
 # the module (mmkd.ops.nms is the function, as in mmcv.ops)
@@ -131,7 +132,7 @@ def test_the_extension_is_built():
 
 
 def _nms_types(config):
-    model = Config.fromfile(f'{ROOT}/configs/demo/{config}').model
+    model = Config.fromfile(osp.join(ROOT, config_file(config))).model
     detector = model.get('student', model.get('detector', model))
     return {detector.train_cfg.rpn_proposal.nms.type,
             detector.test_cfg.rpn.nms.type, detector.test_cfg.rcnn.nms.type}

@@ -1,4 +1,5 @@
-"""tools/profile_step.py's part timer: outermost calls only, every class of
+"""tools/analysis_tools/profile_step.py's part timer: outermost calls only,
+every class of
 the named files."""
 import importlib.util
 import os.path as osp
@@ -10,7 +11,8 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 def _tool():
     spec = importlib.util.spec_from_file_location(
-        'profile_step', osp.join(ROOT, 'tools', 'profile_step.py'))
+        'profile_step', osp.join(ROOT, 'tools', 'analysis_tools', 'profile_'
+                                                                  'step.py'))
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     return tool

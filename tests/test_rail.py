@@ -104,7 +104,7 @@ def test_optimisers_must_name_trainable_members():
 
 def _config(tmp_path, demo_root, iters, val=False):
     root = osp.join(demo_root, 'cbct_demo') + '/'
-    cfg = load_config('configs/demo/rail_vnet_demo_cbct.py')
+    cfg = load_config('configs/rail/demo/rail_vnet_demo_cbct.py')
     patch = (32, 32, 16)
     for part in ('labeled', 'unlabeled'):
         ds = cfg.train_dataloader.dataset[part]
@@ -228,7 +228,8 @@ def test_3d_mean_teacher_joint_forward_gives_the_separate_losses():
 
 @pytest.mark.slow
 def test_3d_mean_teacher_trains_two_iterations(tmp_path, demo_root):
-    cfg = load_config('configs/demo/mean_teacher_vnet_demo_cbct.py')
+    cfg = load_config('configs/mean_teacher/demo/mean_teacher_vnet_demo_'
+                      'cbct.py')
     root = osp.join(demo_root, 'cbct_demo') + '/'
     patch = (32, 32, 16)
     for part in ('labeled', 'unlabeled'):

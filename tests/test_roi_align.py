@@ -1,6 +1,8 @@
 """mmkd's CPU RoIAlign gives mmcv's results to the bit, forward and
 backward, on multiple threads; detection configs get it through mmkd's
 SingleRoIExtractor, and the mmdet comparison configs keep mmcv's."""
+import os.path as osp
+
 import pytest
 import torch
 from mmcv.ops import RoIAlign as MMCVRoIAlign
@@ -8,7 +10,7 @@ from mmcv.ops import roi_align as mmcv_roi_align
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from conftest import ROOT
+from conftest import ROOT, config_file
 from mmkd.ops import RoIAlign, roi_align_cpu
 from mmkd.ops import roi_align as roi_align_module
 from mmkd.registry import MODELS
@@ -135,7 +137,7 @@ def test_module_uses_mmkd_kernel_for_float_cpu_avg_only(monkeypatch):
 
 
 def _roi_layers(config):
-    cfg = Config.fromfile(f'{ROOT}/configs/demo/{config}')
+    cfg = Config.fromfile(osp.join(ROOT, config_file(config)))
     init_default_scope(cfg.default_scope)
     model = MODELS.build(cfg.model)
     return {type(m) for name, m in model.named_modules()

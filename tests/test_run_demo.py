@@ -1,4 +1,5 @@
-"""tools/run_demo.py: a semi-supervised config and its control, trained side
+"""tools/analysis_tools/run_demo.py: a semi-supervised config and its control,
+trained side
 by side (``make demo``), each with its own log and row."""
 import glob
 import os
@@ -9,7 +10,7 @@ import pytest
 
 from conftest import ROOT, run_tool
 
-DEMO = osp.join(ROOT, 'configs', 'demo')
+MT = osp.join(ROOT, 'configs', 'mean_teacher', 'demo')
 
 
 def run_span(work_dir):
@@ -28,14 +29,15 @@ def test_side_by_side_trains_the_control_at_the_same_time(tmp_path,
     at = f"data_root='{root}'"
     config = tmp_path / 'mt.py'
     config.write_text('\n'.join([
-        f"_base_ = '{DEMO}/mean_teacher_deeplabv3_mbv2_demo_"
+        f"_base_ = '{MT}/mean_teacher_deeplabv3_mbv2_demo_"
         "cityscapes_1-8.py'",
         f"train_dataloader = dict(dataset=dict(labeled=dict({at}), "
         f"unlabeled=dict({at})))",
         *(f"{key} = dict(dataset=dict({at}))"
           for key in ('val_dataloader', 'test_dataloader'))]) + '\n')
     work_root = tmp_path / 'wd'
-    r = run_tool('tools/run_demo.py', str(config), '--side-by-side',
+    r = run_tool('tools/analysis_tools/run_'
+                 'demo.py', str(config), '--side-by-side',
                  '--work-root', str(work_root), '--cfg-options',
                  'model.student.init_cfg=None', 'train_cfg.max_iters=4',
                  'train_cfg.val_interval=4',

@@ -19,7 +19,8 @@ from conftest import (
 )
 from mmkd.segmentation import weighted_pixel_ce
 
-CONFIG = 'configs/demo/mean_teacher_deeplabv3_mbv2_demo_cityscapes_1-8.py'
+CONFIG = ('configs/mean_teacher/demo/mean_teacher_deeplabv3_mbv2_demo_'
+          'cityscapes_1-8.py')
 
 
 def test_weighted_pixel_ce_on_a_hand_computed_case():
@@ -237,7 +238,9 @@ def test_unlabelled_images_from_a_folder_without_split_list(tmp_path,
 def test_teacher_stays_frozen_and_in_eval_mode_while_training():
     from mmkd.registry import MODELS
     init_default_scope('mmseg')
-    cfg = load_config(CONFIG.replace('.py', '_dynamic.py'))
+    cfg = load_config('configs/dynamic_threshold/demo/'
+                      'mean_teacher_deeplabv3_mbv2_demo_cityscapes_1-8_'
+                      'dynamic.py')
     cfg.model.student.init_cfg = None
     model = MODELS.build(cfg.model)
     model.train()

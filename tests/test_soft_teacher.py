@@ -10,7 +10,11 @@ from mmdet.structures import DetDataSample
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
-from conftest import assert_plain_checkpoint_fills_members, load_config
+from conftest import (
+    assert_plain_checkpoint_fills_members,
+    config_file,
+    load_config,
+)
 from mmkd.detection import (
     jitter_boxes,
     jitter_uncertainty,
@@ -78,7 +82,7 @@ def _model(mask=False, name=None):
     init_default_scope('mmkd')
     name = name or ('soft_teacher_mask_rcnn_r18_demo_coco_10p.py' if mask
                     else 'soft_teacher_faster_rcnn_r18_demo_coco_10p.py')
-    cfg = load_config('configs/demo/' + name)
+    cfg = load_config(config_file(name))
     cfg.model.student.init_cfg = None
     model = MODELS.build(cfg.model)
     model.teacher.load_state_dict(model.student.state_dict())
@@ -252,7 +256,8 @@ def test_load_from_a_plain_detector_checkpoint_fills_student_and_teacher(
     ``load_from``: both members get its weights, not random ones."""
     from mmkd.registry import MODELS
     model = _model()
-    cfg = load_config('configs/demo/faster_rcnn_r18_demo_coco_10p.py')
+    cfg = load_config('configs/supervised/demo/faster_rcnn_r18_demo_coco_'
+                      '10p.py')
     torch.manual_seed(5)
     detector = MODELS.build(cfg.model)
     detector.init_weights()

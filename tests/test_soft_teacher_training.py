@@ -1,6 +1,7 @@
 """Soft Teacher through tools/train.py: the demo configs (Faster and Mask
 R-CNN) train, resume exactly without replaying the data, and the paper-size
-``configs/soft_teacher_coco.py`` runs on a tiny COCO-layout directory."""
+configs (Soft Teacher and Dual Soft Teacher on COCO 10 %) run on a tiny
+COCO-layout directory."""
 import json
 import os.path as osp
 import shutil
@@ -10,6 +11,7 @@ import torch
 
 from conftest import (
     ROOT,
+    config_file,
     load_config,
     point_semi_det_config_at,
     run_tool,
@@ -24,7 +26,7 @@ pytestmark = pytest.mark.slow
 def _demo_config(tmp_path, demo_root, name, max_iters, ckpt_interval=1000,
                  val=False):
     root = osp.join(demo_root, 'coco_demo') + '/'
-    cfg = load_config(f'configs/demo/{name}.py')
+    cfg = load_config(config_file(name))
     for member in ('student', 'student_a', 'student_b'):
         if member in cfg.model:
             cfg.model[member].init_cfg = None
@@ -97,6 +99,16 @@ def test_soft_teacher_mask_rcnn_trains_and_evaluates_masks(tmp_path,
     assert 'teacher/coco/segm_mAP' in out and 'student/coco/segm_mAP' in out
 
 
+FULL = {
+    'soft_teacher_coco':
+    'configs/soft_teacher/'
+    'soft-teacher_faster-rcnn_r50_fpn_180k_semi-0.1-coco.py',
+    'dual_soft_teacher_coco':
+    'configs/dual_mean_teacher/'
+    'dual-soft-teacher_faster-rcnn_r50_fpn_180k_semi-0.1-coco.py',
+}
+
+
 @pytest.mark.parametrize('name', ['soft_teacher_coco',
                                   'dual_soft_teacher_coco'])
 def test_soft_teacher_coco_config_runs_two_iterations(name, tmp_path,
@@ -116,7 +128,7 @@ def test_soft_teacher_coco_config_runs_two_iterations(name, tmp_path,
               open(osp.join(semi, 'instances_train2017.1@10-unlabeled.json'),
                    'w'))
     extra = [
-        f"_base_ = '{ROOT}/configs/{name}.py'",
+        f"_base_ = '{ROOT}/{FULL[name]}'",
         "model = dict(student=dict(backbone=dict(init_cfg=None)))"
         if name == 'soft_teacher_coco' else
         "model = dict(student_a=dict(backbone=dict(init_cfg=None)), "
@@ -148,7 +160,7 @@ def test_mmdet_soft_teacher_config_trains_and_evaluates_both(tmp_path,
     """The comparison config (mmdet 3.3's own SoftTeacher) validates teacher
     and student under the keys its best-checkpoint hook names."""
     cfg = point_semi_det_config_at(load_config(
-        'configs/demo/mmdet_soft_teacher_faster_rcnn_r18_demo_coco_10p.py'),
+        'tools/analysis_tools/configs/mmdet_soft_teacher_faster_rcnn_r18_demo_coco_10p.py'),
         demo_root)
     cfg.model.detector.init_cfg = None
     cfg.train_cfg.max_iters = 2

@@ -37,7 +37,7 @@ def _build_demo_model():
     from mmkd.registry import MODELS
     init_default_scope('mmkd')
     cfg = load_config(
-        'configs/demo/mean_teacher_faster_rcnn_r18_demo_coco_10p.py')
+        'configs/mean_teacher/demo/mean_teacher_faster_rcnn_r18_demo_coco_10p.py')
     cfg.model.student.init_cfg = None
     return MODELS.build(cfg.model)
 
@@ -57,7 +57,7 @@ def test_mean_teacher_demo_config_trains_a_few_iterations(tmp_path,
                                                           demo_root):
     root = osp.join(demo_root, 'coco_demo') + '/'
     cfg = point_semi_det_config_at(load_config(
-        'configs/demo/mean_teacher_faster_rcnn_r18_demo_coco_10p.py'),
+        'configs/mean_teacher/demo/mean_teacher_faster_rcnn_r18_demo_coco_10p.py'),
         demo_root)
     cfg.model.student.init_cfg = None
     cfg.train_cfg.max_iters = 3

@@ -18,7 +18,8 @@ def write_tiny_det_config(tmp_path, demo_root, max_iters, ckpt_interval=1000,
     without validation."""
     root = osp.join(demo_root, 'coco_demo') + '/'
     lines = [
-        f"_base_ = '{ROOT}/configs/demo/faster_rcnn_r18_demo_coco_full.py'",
+        f"_base_ = '{ROOT}/configs/supervised/demo/"
+        "faster_rcnn_r18_demo_coco_full.py'",
         f"train_dataloader = dict(num_workers=1, dataset=dict("
         f"data_root='{root}'))",
         f"train_cfg = dict(max_iters={max_iters}, val_interval=100000)",
@@ -119,7 +120,7 @@ def test_test_tool_dumps_predictions_and_paints(tmp_path, demo_root):
     r = run_tool('tools/train.py', cfg_train, '--work-dir', wd)
     assert r.returncode == 0, r.stderr[-3000:]
     cfg = point_det_config_at(
-        load_config('configs/demo/faster_rcnn_r18_demo_coco_full.py'),
+        load_config('configs/supervised/demo/faster_rcnn_r18_demo_coco_full.py'),
         demo_root)
     cfg.dump(str(tmp_path / 'test_cfg.py'))
     out = str(tmp_path / 'preds.pkl')

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 def _cbct_config(tmp_path, demo_root, max_iters):
     root = osp.join(demo_root, 'cbct_demo') + '/'
-    cfg = load_config('configs/demo/vnet_demo_cbct.py')
+    cfg = load_config('configs/supervised/demo/vnet_demo_cbct.py')
     labeled = dict(cfg.train_dataloader.dataset, data_root=root)
     # two labelled volumes per batch through the skip-ahead sampler (its
     # unlabelled part is unused at ratio (2, 0))

@@ -3,7 +3,8 @@
 mmcv 2.1's CPU RoIAlign runs on one thread (its source leaves the OpenMP
 pragma commented out) and its backward pass recomputes every sampling
 point's bilinear weights once per channel. On the 2-core demo machine the
-two passes were 40 % of a Soft Teacher step (``tools/profile_step.py
+two passes were 40 % of a Soft Teacher step
+(``tools/analysis_tools/profile_step.py
 --ops``). ``csrc/roi_align_cpu.cpp`` does the same arithmetic in the same
 order, spread over the RoIs (forward) and the channels (backward), with the
 weights computed once per RoI; the extension (``mmkd._roi_align_ext``) is

@@ -23,7 +23,8 @@ def parse_args():
                    default='annotations/instances_train2017.json',
                    help='relative to --data-root')
     p.add_argument('--out-dir', default=None,
-                   help='default: <data-root>/semi_anns')
+                   help='default: <data-root>/annotations/semi_anns, '
+                   'where the configs read them')
     p.add_argument('--labeled-percent', type=float, nargs='+',
                    default=[1, 2, 5, 10])
     p.add_argument('--fold', type=int, default=5, help='number of folds')
@@ -34,7 +35,8 @@ def parse_args():
 
 def main():
     args = parse_args()
-    out_dir = args.out_dir or osp.join(args.data_root, 'semi_anns')
+    out_dir = args.out_dir or osp.join(args.data_root, 'annotations',
+                                        'semi_anns')
     written = write_splits(osp.join(args.data_root, args.ann_file), out_dir,
                            args.labeled_percent, args.fold, args.seed,
                            args.keep_hidden_gt)

@@ -1,5 +1,6 @@
 # Semi-supervised COCO 2017 (the Soft Teacher protocol): labelled fold
-# semi_anns/instances_train2017.{fold}@{percent}.json and the rest of
+# annotations/semi_anns/instances_train2017.{fold}@{percent}.json and the rest
+# of
 # train2017 unlabelled (…-unlabeled.json), both written by
 #   python tools/misc/split_coco.py --data-root data/coco
 # Labelled images: multi-scale (short side 400-1200) + flip + colour
