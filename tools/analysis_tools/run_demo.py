@@ -44,7 +44,7 @@ from benchmark_utils import (
 )
 from mmengine.config import Config
 
-TOOLS = osp.dirname(osp.abspath(__file__))
+TOOLS = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def parse_args():
