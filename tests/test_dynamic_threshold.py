@@ -251,10 +251,11 @@ def test_dynamic_segmentation_resumes_with_the_same_thresholds(tmp_path,
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-4000:]
     assert 'thr/road_high' in out
-    assert osp.exists(osp.join(straight, 'pseudo_thresholds.png'))
+    # the pictures go through the runner's visualizer (LocalVisBackend)
+    assert vis_images(straight, 'pseudo_thresholds_*.png')
     # image_interval=1 (set above with every hook's interval): 4 pictures
     # per step
-    assert osp.exists(osp.join(straight, 'pseudo_labels', 'iter_6_0.png'))
+    assert vis_images(straight, 'pseudo_labels_0_6.png')
     r = run_tool('tools/train.py', config(3), '--work-dir', resumed)
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
     r = run_tool('tools/train.py', config(6), '--work-dir', resumed,
@@ -290,7 +291,14 @@ def test_dynamic_soft_teacher_config_trains(tmp_path, demo_root):
     last = out.split('Iter(train) [3/3]')[1].split('\n')[0]
     for key in ('unsup_num_pseudo_ignored', 'thr/', 'pseudo/precision'):
         assert key in last, key
-    assert osp.exists(osp.join(tmp_path, 'wd', 'pseudo_thresholds.png'))
+    assert vis_images(str(tmp_path / 'wd'), 'pseudo_thresholds_3.png')
+
+
+def vis_images(work_dir, pattern):
+    """The visualizer images of a run (LocalVisBackend's folder)."""
+    import glob
+    return glob.glob(osp.join(work_dir, '*', 'vis_data', 'vis_image',
+                              pattern))
 
 
 def test_display_images_undo_the_data_preprocessor():

@@ -31,7 +31,7 @@ model = dict(
     predict_on='teacher')
 custom_hooks = [
     dict(type='EMATeacherHook', momentum=0.001, interval=1, buffers='copy'),
-    dict(type='PseudoLabelStatsHook', interval=50),
+    dict(type='PseudoLabelStatsHook', interval=50, image_interval=2000),
     dict(type='RNGStateHook'),
 ]
 default_hooks = dict(

@@ -1,6 +1,3 @@
-import os
-import os.path as osp
-
 import cv2
 import numpy as np
 import torch.nn.functional as F
@@ -23,16 +20,17 @@ def overlay_masks(image: np.ndarray, masks: np.ndarray) -> np.ndarray:
 
 @HOOKS.register_module()
 class DistillMaskVisualizationHook(Hook):
-    """Every ``interval`` training iterations, save the spatial masks of each
+    """Every ``interval`` training iterations, draw the spatial masks of each
     masking distillation loss (ACAM-KD's ASCM, MasKD's) over the batch's
-    images as PNGs: ``<work_dir>/mask_vis/iter_<i>/<loss>_img<b>.png``, one
-    row per image: the image, then the M masks as heat maps."""
+    images -- one row per image: the image, then the M masks as heat maps --
+    and hand them to the runner's visualizer as ``distill_masks_<loss>_img<b>``
+    (``LocalVisBackend``: ``<log_dir>/vis_data/vis_image/…_<step>.png``;
+    TensorBoard / W&B backends log them as images)."""
     priority = 'LOW'
 
-    def __init__(self, interval=500, max_images=4, out_dir='mask_vis'):
+    def __init__(self, interval=500, max_images=4):
         self.interval = interval
         self.max_images = max_images
-        self.out_dir = out_dir
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
@@ -40,15 +38,16 @@ class DistillMaskVisualizationHook(Hook):
             return
         model = runner.model.module if is_model_wrapper(runner.model) \
             else runner.model
-        out = osp.join(runner.work_dir, self.out_dir,
-                       f'iter_{runner.iter + 1}')
-        saved = self.save(model, data_batch, out)
-        runner.logger.info(f'saved {saved} distillation mask images to {out}')
+        if runner.rank != 0:
+            return
+        for name, picture in self.pictures(model, data_batch).items():
+            runner.visualizer.add_image(name, picture, step=runner.iter + 1)
 
-    def save(self, model, data_batch, out_dir) -> int:
+    def pictures(self, model, data_batch) -> dict:
+        """``{'distill_masks_<loss>_img<b>': RGB picture}`` of this batch."""
         inputs = data_batch['inputs']
         samples = data_batch['data_samples']
-        saved = 0
+        out = {}
         for name, loss in getattr(model, 'distill_losses', {}).items():
             masks = getattr(loss, 'last_masks', None)
             if masks is None:
@@ -62,8 +61,6 @@ class DistillMaskVisualizationHook(Hook):
                 m = F.interpolate(masks[b:b + 1].float(), (pad_h, pad_w),
                                   mode='bilinear', align_corners=False)[0]
                 m = m[:, :h, :w].clamp(0, 1).cpu().numpy()
-                os.makedirs(out_dir, exist_ok=True)
-                cv2.imwrite(osp.join(out_dir, f'{name}_img{b}.png'),
-                            overlay_masks(img, m))
-                saved += 1
-        return saved
+                out[f'distill_masks_{name}_img{b}'] = \
+                    overlay_masks(img, m)[..., ::-1]  # BGR -> RGB
+        return out

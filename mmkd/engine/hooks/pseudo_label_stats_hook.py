@@ -1,7 +1,3 @@
-import os
-import os.path as osp
-
-import mmcv
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
@@ -29,18 +25,20 @@ class PseudoLabelStatsHook(Hook):
     that step's teacher-view images and targets, draws the pseudo-labels
     over the first ``num_images`` (``render_pseudo_labels``: boxes for
     detection, a colour mask with ignored pixels black for segmentation)
-    and the hook writes them to ``<work_dir>/<out_dir>/iter_<i>_<k>.png``
-    (rank 0).
+    and the hook hands them to the runner's visualizer as
+    ``pseudo_labels_<k>`` at that step (rank 0): every backend of the
+    config's ``visualizer.vis_backends`` gets them -- ``LocalVisBackend``
+    writes ``<log_dir>/vis_data/vis_image/pseudo_labels_<k>_<step>.png``,
+    ``TensorboardVisBackend`` / ``WandbVisBackend`` log them as images.
     """
     priority = 'NORMAL'
 
     def __init__(self, interval=50, gt_ann_file=None, image_interval=0,
-                 num_images=4, out_dir='pseudo_labels'):
+                 num_images=4):
         self.interval = interval
         self.gt_ann_file = gt_ann_file
         self.image_interval = image_interval
         self.num_images = num_images
-        self.out_dir = out_dir
 
     @staticmethod
     def _model(runner):
@@ -80,9 +78,7 @@ class PseudoLabelStatsHook(Hook):
     def save_pictures(self, runner, model, inputs, targets):
         n = self.num_images
         images = model.display_images(inputs[:n])
-        out = osp.join(runner.work_dir, self.out_dir)
-        os.makedirs(out, exist_ok=True)
         for k, picture in enumerate(
                 model.render_pseudo_labels(images, targets[:n])):
-            mmcv.imwrite(picture[..., ::-1],
-                         osp.join(out, f'iter_{runner.iter + 1}_{k}.png'))
+            runner.visualizer.add_image(f'pseudo_labels_{k}', picture,
+                                        step=runner.iter + 1)

@@ -1,5 +1,4 @@
-import os.path as osp
-
+import numpy as np
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
@@ -13,17 +12,18 @@ class PseudoThresholdHook(Hook):
     Every ``interval`` iterations the thresholds of the model's
     ``pseudo_labeller`` (``tau_high`` / ``tau_low``, one per class, e.g.
     :class:`~mmkd.teacher_student.pseudo_label.DynamicDualThreshold`) go to
-    the message hub as ``train/thr/<class>_high`` and ``…_low`` (the log and
-    ``scalars.json``) and into a history that is drawn, at every checkpoint
-    and at the end, as ``<work_dir>/<out_file>``: one panel per class, both
-    curves over the iterations.  The history travels in the checkpoint
-    (``--resume`` draws the whole run).
+    the message hub as ``train/thr/<class>_high`` and ``…_low`` (the log,
+    ``scalars.json`` and every visualizer backend's scalars: TensorBoard
+    draws the curves) and into a history that is drawn, at every checkpoint
+    and at the end, as the visualizer image ``pseudo_thresholds``: one
+    panel per class, both curves over the iterations (``LocalVisBackend``:
+    ``<log_dir>/vis_data/vis_image/pseudo_thresholds_<step>.png``). The
+    history travels in the checkpoint (``--resume`` draws the whole run).
     """
     priority = 'NORMAL'  # before the LoggerHook writes the iteration
 
-    def __init__(self, interval=50, out_file='pseudo_thresholds.png'):
+    def __init__(self, interval=50):
         self.interval = interval
-        self.out_file = out_file
         self.history = []  # (iteration, [high per class], [low per class])
         self.classes = ()
 
@@ -60,18 +60,25 @@ class PseudoThresholdHook(Hook):
 
     def before_save_checkpoint(self, runner, checkpoint):
         checkpoint['pseudo_threshold_history'] = list(self.history)
-        self.draw(osp.join(runner.work_dir, self.out_file))
+        self.add_picture(runner)
 
     def after_load_checkpoint(self, runner, checkpoint):
         self.history = list(checkpoint.get('pseudo_threshold_history', []))
 
     def after_train(self, runner):
-        self.draw(osp.join(runner.work_dir, self.out_file))
+        self.add_picture(runner)
 
-    def draw(self, path):
-        """One panel per class: ``τ_high`` and ``τ_low`` over iterations."""
+    def add_picture(self, runner):
+        picture = self.draw()
+        if picture is not None and runner.rank == 0:
+            runner.visualizer.add_image('pseudo_thresholds', picture,
+                                        step=runner.iter)
+
+    def draw(self):
+        """One panel per class: ``τ_high`` and ``τ_low`` over iterations,
+        as an RGB array (None before the first record)."""
         if not self.history:
-            return
+            return None
         import matplotlib
         matplotlib.use('Agg')
         import matplotlib.pyplot as plt
@@ -92,5 +99,8 @@ class PseudoThresholdHook(Hook):
         axes[0][0].legend(fontsize=7)
         fig.supxlabel('iteration')
         fig.tight_layout()
-        fig.savefig(path, dpi=80)
+        fig.set_dpi(80)
+        fig.canvas.draw()
+        picture = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
         plt.close(fig)
+        return picture
