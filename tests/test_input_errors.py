@@ -42,7 +42,7 @@ def test_train_cli_reports_bad_input_in_one_line():
     assert 'Traceback' not in r.stderr
     last = r.stderr.strip().splitlines()[-1]
     assert last.startswith('error: data root') and '/nonexistent/root' in last
-    assert 'make_demo_data' in last
+    assert 'own_data.md' in last  # not the demo data's hint: a user's root
 
 
 def test_resume_from_another_models_checkpoint_is_one_line(tmp_path):
@@ -310,3 +310,174 @@ def test_unlabelled_cbct_scans_from_a_plain_folder(tmp_path):
     (empty / 'images').mkdir(parents=True)
     with pytest.raises(DataError, match=r'no \*\.nii\.gz volumes'):
         _cbct(empty, with_label=False, ann_file='')
+
+
+# -- a new user's mistakes ---------------------------------------------------
+def _coco_json(path, images, annotations, classes=('circle', )):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dict(
+        images=images, annotations=annotations,
+        categories=[dict(id=i + 1, name=c) for i, c in enumerate(classes)])))
+    return str(path)
+
+
+def _image(tmp_path, name):
+    import cv2
+    (tmp_path / 'img').mkdir(exist_ok=True)
+    cv2.imwrite(str(tmp_path / 'img' / name), np.zeros((40, 50, 3),
+                                                       np.uint8))
+    return dict(id=len(name), file_name=name, width=50, height=40)
+
+
+def _dataset(tmp_path, ann_file, **kw):
+    return dict(type='CocoDataset', data_root=str(tmp_path) + '/',
+                ann_file=ann_file, data_prefix=dict(img='img/'),
+                metainfo=dict(classes=('circle', )), pipeline=[], **kw)
+
+
+def test_missing_split_file_tells_a_coco_user_to_write_the_split(tmp_path):
+    cfg = load_config('configs/soft_teacher/'
+                      'soft-teacher_faster-rcnn_r50_fpn_180k_semi-0.1-coco.py')
+    labeled = cfg.train_dataloader.dataset.labeled
+    labeled.data_root = str(tmp_path) + '/'
+    (tmp_path / 'train2017').mkdir()
+    with pytest.raises(DataError) as e:
+        _build_coco(labeled)
+    msg = str(e.value)
+    assert 'semi_anns/instances_train2017.1@10.json' in msg
+    assert 'tools/misc/split_coco.py' in msg and 'make_demo_data' not in msg
+
+
+def test_an_empty_unlabelled_set_is_one_line(tmp_path):
+    from mmkd.registry import DATASETS
+    init_default_scope('mmkd')
+    img = _image(tmp_path, 'a.jpg')
+    ann = dict(id=1, image_id=img['id'], category_id=1, bbox=[5, 5, 20, 20],
+               area=400, iscrowd=0)
+    labelled = _coco_json(tmp_path / 'lab.json', [img], [ann])
+    unlabelled = _coco_json(tmp_path / 'unl.json', [], [])
+    with pytest.raises(DataError, match=r'unl\.json lists no image'):
+        DATASETS.build(dict(type='SemiDataset',
+                            labeled=_dataset(tmp_path, labelled),
+                            unlabeled=_dataset(tmp_path, unlabelled)))
+
+
+def test_images_missing_on_disk_are_listed_at_start(tmp_path):
+    present = _image(tmp_path, 'here.jpg')
+    gone = [dict(id=100 + k, file_name=f'gone_{k}.jpg', width=50, height=40)
+            for k in range(5)]
+    ann = _coco_json(tmp_path / 'ann.json', [present, *gone], [])
+    with pytest.raises(DataError) as e:
+        _build_coco(_dataset(tmp_path, ann,
+                             filter_cfg=dict(filter_empty_gt=False)))
+    msg = str(e.value)
+    assert msg.startswith('5 of the 6 images listed in') and 'ann.json' in msg
+    assert 'gone_0.jpg' in msg and 'and 2 more' in msg
+
+
+def test_dropped_annotations_are_counted_in_one_warning(tmp_path):
+    from mmengine.logging import MMLogger
+    img = _image(tmp_path, 'a.jpg')
+
+    def box(i, bbox, area=100):
+        return dict(id=i, image_id=img['id'], category_id=1, bbox=bbox,
+                    area=area, iscrowd=0)
+    anns = [box(1, [5, 5, 10, 10]), box(2, [5, 5, -4, 10]),
+            box(3, [5, float('nan'), 10, 10]), box(4, [60, 5, 10, 10]),
+            box(5, [1, 1, 8, 0.5])]
+    ann = _coco_json(tmp_path / 'ann.json', [img], anns)
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        dataset = _build_coco(_dataset(tmp_path, ann))
+    finally:
+        logger.removeHandler(handler)
+    assert len(dataset[0]['instances']) == 1
+    warnings = [r.getMessage() for r in records
+                if r.levelno == logging.WARNING and 'dropped' in
+                r.getMessage()]
+    assert len(warnings) == 1, warnings
+    assert 'ann.json: 4 annotations dropped' in warnings[0]
+    assert '2 with a width or height below 1 px' in warnings[0]
+    assert '1 with NaN or infinite coordinates' in warnings[0]
+    assert '1 outside their image' in warnings[0]
+
+
+@pytest.mark.parametrize('option,suggestion', [
+    ('model.unsup_weigth=2', 'model.unsup_weight'),
+    ('model.student.roi_head.bbox_head.num_clases=3',
+     'model.student.roi_head.bbox_head.num_classes'),
+    ('train_cfg.max_iter=10', 'train_cfg.max_iters'),
+])
+def test_a_misspelt_option_stops_with_the_closest_key(option, suggestion):
+    r = run_tool('tools/train.py', 'configs/soft_teacher/demo/'
+                 'soft_teacher_faster_rcnn_r18_demo_coco_10p.py',
+                 '--work-dir', '/tmp/mmkd_typo_test', '--cfg-options', option)
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert 'Traceback' not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith(f'error: --cfg-options {option.split("=")[0]}')
+    assert f'did you mean {suggestion}?' in last, last
+
+
+def test_option_checks_accept_new_keys_and_constructor_arguments():
+    from mmkd.utils import check_cfg_options, register_all_modules
+    register_all_modules(init_default_scope=False)
+    cfg = load_config('configs/soft_teacher/demo/'
+                      'soft_teacher_faster_rcnn_r18_demo_coco_10p.py')
+    # an argument of SoftTeacher the config leaves at its default, a new
+    # key, list indices
+    check_cfg_options(cfg, {'model.teacher_norm': 'batch',
+                            'model.pseudo_label_rpn_cfg': dict(
+                                max_per_img=100),
+                            'custom_hooks.1.image_interval': 10,
+                            'my_new_key': 1})
+
+
+def test_a_misspelt_module_path_in_a_distiller_is_one_line(tmp_path):
+    config = tmp_path / 'kd.py'
+    config.write_text('\n'.join([
+        "_base_ = '" + osp.join(
+            osp.dirname(osp.dirname(osp.abspath(__file__))),
+            'configs/acam_kd/demo/acam_kd_faster_rcnn_r34w2_r18_demo_coco.py')
+        + "'",
+        "model = dict(teacher_ckpt=None, distill_losses=dict(fpn=dict("
+        "inputs=dict(student='student:nekc'))))"]))
+    r = run_tool('tools/train.py', str(config), '--work-dir',
+                 str(tmp_path / 'wd'))
+    assert r.returncode == 2, r.stderr[-3000:]
+    assert 'Traceback' not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith('error: ') and "no module 'nekc'" in last, last
+
+
+@pytest.mark.slow
+def test_test_tool_refuses_a_checkpoint_of_another_model(tmp_path,
+                                                         demo_root):
+    from mmengine.runner.checkpoint import save_checkpoint
+
+    from mmkd.registry import MODELS
+    init_default_scope('mmkd')
+    det = load_config('configs/supervised/demo/'
+                      'faster_rcnn_r18_demo_coco_10p.py')
+    detector = MODELS.build(det.model)
+    ckpt = str(tmp_path / 'detector.pth')
+    save_checkpoint(dict(state_dict=detector.state_dict()), ckpt)
+    root = osp.join(demo_root, 'cityscapes_demo') + '/'
+    config = tmp_path / 'seg.py'
+    config.write_text('\n'.join([
+        "_base_ = '" + osp.join(
+            osp.dirname(osp.dirname(osp.abspath(__file__))),
+            'configs/supervised/demo/deeplabv3_mbv2_demo_cityscapes_1-8.py')
+        + "'",
+        f"test_dataloader = dict(dataset=dict(data_root='{root}'))"]))
+    r = run_tool('tools/test.py', str(config), ckpt, '--work-dir',
+                 str(tmp_path / 'wd'))
+    assert r.returncode == 2, (r.stdout + r.stderr)[-3000:]
+    assert 'Iter(test)' not in r.stdout + r.stderr  # nothing was evaluated
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith(f'error: {ckpt}: ') and "config's model" in last
+    assert 'missing' in last or 'another shape' in last, last

@@ -15,7 +15,6 @@ def test_tensorboard_event_file_holds_the_pictures_and_curves(tmp_path,
     from tensorboard.backend.event_processing.event_accumulator import (
         EventAccumulator,
     )
-
     from test_soft_teacher_training import _demo_config
     name = 'soft_teacher_faster_rcnn_r18_demo_coco_10p_dynamic'
     path = _demo_config(tmp_path, demo_root, name, 3, ckpt_interval=3)

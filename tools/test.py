@@ -1,8 +1,11 @@
 """Test (evaluate) a checkpoint with an mmkd / mmdet / mmseg config.
 
     python tools/test.py CONFIG CHECKPOINT [--model NAME] [--work-dir DIR]
-        [--out FILE] [--show-dir DIR] [--out-dir DIR] [--cfg-options k=v ...]
-        [--launcher pytorch]
+        [--out FILE] [--show] [--show-dir DIR] [--tta] [--out-dir DIR]
+        [--cfg-options k=v ...] [--launcher pytorch]
+
+A checkpoint that does not fill every parameter of the config's model (a
+checkpoint of another model) is refused before the test runs.
 """
 import argparse
 import os
@@ -13,6 +16,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmkd.utils import (
+    check_cfg_options,
+    check_checkpoint_fills_model,
     cpu_distributed_setup,
     register_all_modules,
     report_input_errors,
@@ -31,6 +36,13 @@ def parse_args():
         '--out', type=str,
         help='dump predictions to a pickle file (.pkl) for offline '
         'evaluation')
+    parser.add_argument(
+        '--show', action='store_true',
+        help='show the predictions in a window (needs a display)')
+    parser.add_argument(
+        '--tta', action='store_true',
+        help="test-time augmentation: the config's tta_model and "
+        'tta_pipeline')
     parser.add_argument(
         '--show-dir',
         help='directory (inside the work dir) where painted images are '
@@ -52,6 +64,28 @@ def parse_args():
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
+
+
+def enable_show(cfg, show):
+    """Paint test predictions in a window (mmdet's / mmseg's ``--show``)."""
+    hooks = cfg.default_hooks
+    if 'visualization' not in hooks:
+        raise SystemExit('error: --show needs a visualization hook in '
+                         'default_hooks (mmdet DetVisualizationHook or mmseg '
+                         'SegVisualizationHook)')
+    hooks.visualization.update(draw=True, show=show)
+
+
+def enable_tta(cfg):
+    """Wrap the model in the config's ``tta_model`` and test with its
+    ``tta_pipeline``, as mmdet's and mmseg's ``tools/test.py --tta``."""
+    if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
+        raise SystemExit('error: --tta needs tta_model and tta_pipeline in '
+                         'the config (see mmdet / mmseg configs that have '
+                         'them)')
+    cfg.tta_model.module = cfg.model
+    cfg.model = cfg.tta_model
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
 
 
 def enable_show_dir(cfg, show_dir):
@@ -78,15 +112,20 @@ def main():
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
+        check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
     if args.model is not None:
         cfg.model.predict_on = args.model  # checked when the model is built
+    if args.tta:
+        enable_tta(cfg)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    if args.show:
+        enable_show(cfg, True)
     if args.show_dir:
         enable_show_dir(cfg, args.show_dir)
     if args.out_dir:
@@ -108,6 +147,7 @@ def main():
         from mmengine.evaluator import DumpResults
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
+    check_checkpoint_fills_model(runner.model, args.checkpoint)
     runner.test()
 
 

@@ -12,6 +12,7 @@ from mmengine.model import BaseModel
 from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
 
 from mmkd.registry import MODELS
+from mmkd.utils.errors import ConfigError
 
 from .recorder import FeatureRecorder, get_module, parse_source
 
@@ -27,7 +28,7 @@ def _model_cfg(cfg):
         repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
         path = osp.join(repo, cfg)
     if not osp.isfile(path):
-        raise FileNotFoundError(f'teacher config {cfg!r} does not exist')
+        raise ConfigError(f'teacher config {cfg!r} does not exist')
     return Config.fromfile(path).model
 
 
@@ -47,7 +48,7 @@ def _expand_levels(distill_losses: Dict) -> Dict:
         levels = list(range(levels) if isinstance(levels, int) else levels)
         for arg, values in per_level.items():
             if len(values) != len(levels):
-                raise ValueError(f'distill_losses.{name}.per_level.{arg}: '
+                raise ConfigError(f'distill_losses.{name}.per_level.{arg}: '
                                  f'{len(values)} values for {len(levels)} '
                                  'levels')
         for n, i in enumerate(levels):
@@ -129,7 +130,7 @@ class FeatureDistiller(BaseModel):
         for name, cfg in cfgs.items():
             cfg = dict(cfg)
             if 'inputs' not in cfg:
-                raise ValueError(f'distill_losses.{name}: no "inputs" (which '
+                raise ConfigError(f'distill_losses.{name}: no "inputs" (which '
                                  'recorded features feed the loss)')
             inputs = cfg.pop('inputs')
             loss = MODELS.build(cfg)
@@ -139,7 +140,7 @@ class FeatureDistiller(BaseModel):
                 loss.forward).parameters.items()
                 if v.default is inspect.Parameter.empty and p not in inputs]
             if unknown or missing:
-                raise ValueError(
+                raise ConfigError(
                     f'distill_losses.{name}: {type(loss).__name__}.forward '
                     f'takes {params}; inputs gives {sorted(inputs)}'
                     + (f' (unknown: {unknown})' if unknown else '')
@@ -166,7 +167,7 @@ class FeatureDistiller(BaseModel):
         actual = getattr(module, 'out_channels', None)
         if declared is not None and isinstance(actual, int) and \
                 declared != actual:
-            raise ValueError(
+            raise ConfigError(
                 f'distill_losses.{name}.inputs.{arg}: {who} module {path!r} '
                 f'has {actual} output channels, the loss was built for '
                 f'{who}_channels={declared}')
@@ -189,7 +190,7 @@ class FeatureDistiller(BaseModel):
             else:
                 skipped.append(key)
         if not copied:
-            raise ValueError(f'inherit={self.inherit}: no teacher weight has '
+            raise ConfigError(f'inherit={self.inherit}: no teacher weight has '
                              'a student counterpart of the same shape')
         self.student.load_state_dict(student)
         print_log(f'inheritance init: {copied} tensors of {self.inherit} '

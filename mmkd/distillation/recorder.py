@@ -4,6 +4,8 @@ from typing import Dict
 
 import torch.nn as nn
 
+from mmkd.utils.errors import ConfigError
+
 _SOURCE = re.compile(r'^(student|teacher):([A-Za-z_][\w.]*)(?:\[(\d+)\])?$')
 
 
@@ -12,7 +14,7 @@ def parse_source(text: str):
     ``'teacher:decode_head.conv_seg'`` -> ``('teacher', …, None)``."""
     m = _SOURCE.match(text.replace(' ', ''))
     if not m:
-        raise ValueError(
+        raise ConfigError(
             f'feature source {text!r}: expected "student:<module path>" or '
             '"teacher:<module path>[<output index>]", e.g. "student:neck[0]"'
             ' or "teacher:decode_head.conv_seg"')
@@ -25,7 +27,7 @@ def get_module(model: nn.Module, path: str, owner: str) -> nn.Module:
         return model.get_submodule(path)
     except AttributeError:
         top = ', '.join(name for name, _ in model.named_children())
-        raise ValueError(f'{owner} has no module {path!r} (its top-level '
+        raise ConfigError(f'{owner} has no module {path!r} (its top-level '
                          f'modules: {top})') from None
 
 

@@ -157,3 +157,42 @@ def check_resume_checkpoint(model, filename):
                     f"config's model: parameters {'; '.join(parts)}; resume "
                     'a checkpoint of the same config, or start from its '
                     'weights with load_from')
+
+
+def check_checkpoint_fills_model(model, filename):
+    """Stop with one line naming ``filename`` unless its weights fill every
+    parameter of ``model`` -- for ``tools/test.py``: mmengine loads what fits
+    with a warning in the log, so a checkpoint of another model (a
+    detector's on a segmentation config, another class count) would be
+    evaluated with random weights and print a metric.  The model's own
+    loading rules apply (a plain checkpoint fills every member of a
+    teacher-student model); the checkpoint is loaded into ``model``, as the
+    test would do next."""
+    from mmengine.model import is_model_wrapper
+
+    from .errors import DataError
+    model = model.module if is_model_wrapper(model) else model
+    ckpt = safe_torch_load(filename, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else {}
+    state = {k[7:] if k.startswith('module.') else k: v
+             for k, v in state.items()}
+    params = [name for name, _ in model.named_parameters()]
+    try:
+        result = model.load_state_dict(state, strict=False)
+    except (RuntimeError, ValueError) as e:
+        text = str(e)
+        shapes = text.count('size mismatch for ')
+        first = [line.strip() for line in text.splitlines()
+                 if 'size mismatch for' in line][:1]
+        detail = (f'{shapes} parameters of another shape ({first[0]})'
+                  if shapes else text.splitlines()[0])
+        raise DataError(f'{filename}: not a checkpoint of this config\'s '
+                        f'model: {detail}') from None
+    missing = [k for k in result.missing_keys if k in set(params)]
+    if missing:
+        raise DataError(
+            f'{filename}: the checkpoint fills {len(params) - len(missing)} '
+            f"of the model's {len(params)} parameters ({len(missing)} "
+            f'missing, e.g. {missing[0]}): it is not a checkpoint of this '
+            "config's model; test a checkpoint of the same config (or its "
+            'exported member with the exported config)')
