@@ -42,7 +42,9 @@ from conftest import ROOT, _shrink_image_sizes
 
 ITERS = 2
 LANGUAGES = ('bash', 'python', 'text')
-PAGES = ['README.md'] + sorted(
+PAGES = ['README.md', 'tools/analysis_tools/README.md'] + sorted(
+    osp.relpath(p, ROOT) for p in glob.glob(osp.join(ROOT, 'configs', '*',
+                                                    'README.md'))) + sorted(
     osp.relpath(p, ROOT)
     for p in glob.glob(osp.join(ROOT, 'docs', '**', '*.md'), recursive=True))
 # the tiny data sets each page's commands read ('demo' data is made by the

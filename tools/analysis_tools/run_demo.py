@@ -32,6 +32,7 @@ import os.path as osp
 import re
 import subprocess
 import sys
+import threading
 import time
 
 from benchmark_utils import (
@@ -60,6 +61,8 @@ def parse_args():
                    help='train a semi-supervised config and its control at '
                    'the same time, 1 thread each (unless --threads)')
     p.add_argument('--cfg-options', nargs='+', default=[])
+    p.add_argument('--progress-every', type=float, default=60,
+                   help='seconds between progress lines of side-by-side runs')
     return p.parse_args()
 
 
@@ -112,6 +115,46 @@ def train_and_test(config, name, args, extra, threads, log=None):
             (time.time() - t0) / 60)
 
 
+ITER = re.compile(r'Iter\(train\)\s*\[\s*(\d+)/(\d+)\].*?eta: (\S+)')
+
+
+def progress_line(logs) -> str:
+    """``name: iteration n/N, eta …`` of each log's last training line."""
+    parts = []
+    for name, log in logs:
+        last = None
+        if osp.isfile(log):
+            with open(log, errors='replace') as f:
+                for line in f:
+                    m = ITER.search(line)
+                    if m:
+                        last = m
+        parts.append(f'{name}: ' + (
+            f'iteration {last.group(1)}/{last.group(2)}, eta {last.group(3)}'
+            if last else 'starting'))
+    return '; '.join(parts)
+
+
+@contextlib.contextmanager
+def report_progress(logs, every=60):
+    """While the block runs, print the runs' progress every ``every``
+    seconds (their output goes to log files, so the console would be silent
+    for minutes)."""
+    stop = threading.Event()
+
+    def loop():
+        while not stop.wait(every):
+            print(f'  [{time.strftime("%H:%M:%S")}] {progress_line(logs)}',
+                  flush=True)
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def member_metric(metrics, member):
     """The main metric of ``member`` (teacher / student), or of a plain
     model when the keys carry no member."""
@@ -136,11 +179,13 @@ def main():
             print(f'training {runs[0][0]} and its control side by side, '
                   f'{threads} thread(s) each; their output: '
                   f'{args.work_root}/<run>.log', flush=True)
-            rows += side_by_side([
-                functools.partial(train_and_test, config, name, args, extra,
-                                  threads,
-                                  osp.join(args.work_root, f'{name}.log'))
-                for name, extra in runs])
+            logs = [(name, osp.join(args.work_root, f'{name}.log'))
+                    for name, _ in runs]
+            with report_progress(logs, args.progress_every):
+                rows += side_by_side([
+                    functools.partial(train_and_test, config, name, args,
+                                      extra, threads, log)
+                    for (name, extra), (_, log) in zip(runs, logs)])
         else:
             rows += [train_and_test(config, name, args, extra, args.threads)
                      for name, extra in runs]
