@@ -99,23 +99,22 @@ def test_soft_teacher_mask_rcnn_trains_and_evaluates_masks(tmp_path,
     assert 'teacher/coco/segm_mAP' in out and 'student/coco/segm_mAP' in out
 
 
+# the one-pair paper-size config (configs/soft_teacher_coco.py) trains,
+# tests and exports in tests/test_docs_commands.py, as docs/get_started.md
+# shows it; the two-pair one here
 FULL = {
-    'soft_teacher_coco':
-    'configs/soft_teacher/'
-    'soft-teacher_faster-rcnn_r50_fpn_180k_semi-0.1-coco.py',
     'dual_soft_teacher_coco':
     'configs/dual_mean_teacher/'
     'dual-soft-teacher_faster-rcnn_r50_fpn_180k_semi-0.1-coco.py',
 }
 
 
-@pytest.mark.parametrize('name', ['soft_teacher_coco',
-                                  'dual_soft_teacher_coco'])
+@pytest.mark.parametrize('name', ['dual_soft_teacher_coco'])
 def test_soft_teacher_coco_config_runs_two_iterations(name, tmp_path,
                                                       demo_root):
-    """The paper-size configs (R50-FPN, 1333 px, 1:4 batches of 5; one pair
-    or two) on two images laid out as data/coco with its semi-supervised
-    split."""
+    """The paper-size Dual Soft Teacher config (R50-FPN, 1333 px, 1:4
+    batches of 5, two pairs) on two images laid out as data/coco with its
+    semi-supervised split."""
     root = str(tmp_path / 'coco')
     make_tiny_coco(demo_root, root)
     ann = osp.join(root, 'annotations')
@@ -129,8 +128,6 @@ def test_soft_teacher_coco_config_runs_two_iterations(name, tmp_path,
                    'w'))
     extra = [
         f"_base_ = '{ROOT}/{FULL[name]}'",
-        "model = dict(student=dict(backbone=dict(init_cfg=None)))"
-        if name == 'soft_teacher_coco' else
         "model = dict(student_a=dict(backbone=dict(init_cfg=None)), "
         "student_b=dict(backbone=dict(init_cfg=None)))",
         f"train_dataloader = dict(num_workers=1, dataset=dict("
@@ -151,8 +148,7 @@ def test_soft_teacher_coco_config_runs_two_iterations(name, tmp_path,
     assert r.returncode == 0, out[-4000:]
     assert 'Iter(train) [2/2]' in out
     assert 'loss_cls' in out
-    assert ('teacher/coco/bbox_mAP' if name == 'soft_teacher_coco'
-            else 'ensemble/coco/bbox_mAP') in out
+    assert 'ensemble/coco/bbox_mAP' in out
 
 
 def test_mmdet_soft_teacher_config_trains_and_evaluates_both(tmp_path,
