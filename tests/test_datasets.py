@@ -11,12 +11,16 @@ from conftest import ROOT, load_config, point_det_config_at
 
 
 def _generator():
-    """tools/make_demo_data.py as a module (its scene and volume makers)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'make_demo_data', osp.join(ROOT, 'tools', 'make_demo_data.py'))
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
+    """The demo data generators (tools/demo_data/: scene, image and volume
+    makers) as one namespace."""
+    import sys
+    import types
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    from demo_data import cbct, cityscapes, coco
+    gen = types.SimpleNamespace()
+    for module in (coco, cityscapes, cbct):
+        gen.__dict__.update({k: v for k, v in vars(module).items()
+                             if not k.startswith('__')})
     return gen
 
 

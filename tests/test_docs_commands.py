@@ -9,7 +9,8 @@ What the harness changes in a page's commands, and nothing else:
   names, made from the demo generator's images;
 - ``tools/train.py``, ``tools/test.py`` and ``tools/export_student.py`` get a
   short copy of CONFIG in its place (same file name): ``ITERS`` iterations
-  (or one epoch) with a validation at the end, no loader workers, no
+  (or one epoch) without validation (the pages' ``tools/test.py`` commands
+  evaluate what was trained), no loader workers, no
   downloads (ImageNet ``init_cfg`` / ``pretrained`` off), and in CI images
   four times smaller (``conftest.write_config``'s rule; not for 3D).
   ``train_cfg.max_iters=`` / ``val_interval=`` given on the command line
@@ -40,7 +41,8 @@ import pytest
 
 from conftest import ROOT, _shrink_image_sizes
 
-ITERS = 2
+ITERS = 1
+NO_VAL = 10**6  # the page's tools/test.py commands evaluate
 LANGUAGES = ('bash', 'python', 'text')
 PAGES = ['README.md', 'tools/analysis_tools/README.md'] + sorted(
     osp.relpath(p, ROOT) for p in glob.glob(osp.join(ROOT, 'configs', '*',
@@ -175,7 +177,7 @@ def rewrite(source, box):
         line = re.sub(r'train_cfg\.max_iters=\d+', f'train_cfg.max_iters='
                       f'{ITERS}', line)
         line = re.sub(r'train_cfg\.val_interval=\d+',
-                      f'train_cfg.val_interval={ITERS}', line)
+                      f'train_cfg.val_interval={NO_VAL}', line)
         m = TOOL.search(line)
         if m:
             config = m.group(3)
@@ -198,9 +200,9 @@ def short_config(path, box):
     cfg = Config.fromfile(path)
     loop = cfg.get('train_cfg') or {}
     if 'max_epochs' in loop or 'Epoch' in loop.get('type', ''):
-        cfg.train_cfg.update(max_epochs=1, val_interval=1)
+        cfg.train_cfg.update(max_epochs=1, val_interval=NO_VAL)
     else:
-        cfg.train_cfg.update(max_iters=ITERS, val_interval=ITERS)
+        cfg.train_cfg.update(max_iters=ITERS, val_interval=NO_VAL)
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         if cfg.get(key):
             cfg[key].update(num_workers=0, persistent_workers=False)
