@@ -239,7 +239,7 @@ def _demo_coco(demo_root, split):
         return src, json.load(f)
 
 
-def _write_coco(data, images, annotations, categories, ann_path, src_dir,
+def _write_coco(images, annotations, categories, ann_path, src_dir,
                 img_dir):
     ids = {im['id'] for im in images}
     os.makedirs(img_dir, exist_ok=True)
@@ -264,7 +264,7 @@ def make_coco(demo_root, data):
         src, coco = _demo_coco(demo_root, split)
         annotated = {a['image_id'] for a in coco['annotations']}
         images = [im for im in coco['images'] if im['id'] in annotated][:n]
-        _write_coco(coco, images, coco['annotations'], categories,
+        _write_coco(images, coco['annotations'], categories,
                     osp.join(data, 'coco', 'annotations',
                              f'instances_{split}.json'),
                     osp.join(src, split), osp.join(data, 'coco', split))
@@ -282,10 +282,10 @@ def make_my_coco(demo_root, data):
     annotated = sorted({a['image_id'] for a in anns})
     images = {im['id']: im for im in coco['images']}
     chosen = [images[i] for i in annotated[:10]]
-    _write_coco(coco, chosen[:8], anns, keep,
+    _write_coco(chosen[:8], anns, keep,
                 osp.join(root, 'annotations', 'train.json'),
                 osp.join(src, 'train2017'), osp.join(root, 'images'))
-    _write_coco(coco, chosen[8:], anns, keep,
+    _write_coco(chosen[8:], anns, keep,
                 osp.join(root, 'annotations', 'val.json'),
                 osp.join(src, 'train2017'), osp.join(root, 'images'))
     unlabelled = [im for im in coco['images']

@@ -125,6 +125,14 @@ def install_checkpoint_io():
     _installed = True
 
 
+def _state_dict(filename):
+    """The weights of a checkpoint file, without DDP's ``module.`` prefix."""
+    ckpt = safe_torch_load(filename, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else {}
+    return {k[7:] if k.startswith('module.') else k: v
+            for k, v in state.items()}
+
+
 def check_resume_checkpoint(model, filename):
     """Stop with one line naming ``filename`` when its weights are not those
     of ``model`` (missing or extra parameters, other shapes) -- mmengine
@@ -134,10 +142,7 @@ def check_resume_checkpoint(model, filename):
 
     from .errors import DataError
     model = model.module if is_model_wrapper(model) else model
-    ckpt = safe_torch_load(filename, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt)
-    state = {k[7:] if k.startswith('module.') else k: v
-             for k, v in state.items()}
+    state = _state_dict(filename)
     own = model.state_dict()
     missing = [k for k in own if k not in state]
     extra = [k for k in state if k not in own]
@@ -172,10 +177,7 @@ def check_checkpoint_fills_model(model, filename):
 
     from .errors import DataError
     model = model.module if is_model_wrapper(model) else model
-    ckpt = safe_torch_load(filename, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else {}
-    state = {k[7:] if k.startswith('module.') else k: v
-             for k, v in state.items()}
+    state = _state_dict(filename)
     params = [name for name, _ in model.named_parameters()]
     try:
         result = model.load_state_dict(state, strict=False)
