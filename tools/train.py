@@ -8,10 +8,12 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.device import get_device
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner, find_latest_checkpoint
 
 from mmkd.utils import (
+    ConfigError,
     check_cfg_options,
     check_resume_checkpoint,
     cpu_distributed_setup,
@@ -50,6 +52,28 @@ def parse_args():
     return args
 
 
+def enable_amp(optim_wrapper):
+    """``--amp``: every optimiser wrapper becomes an ``AmpOptimWrapper``
+    (dynamic loss scale) -- the one of the config, or each member's under
+    ``mmkd.MemberOptimWrapperConstructor``."""
+    device = get_device()
+    if device == 'cpu':
+        raise ConfigError('--amp needs a GPU (mixed precision runs on CUDA, '
+                          'NPU, MLU or MUSA devices); none is available here')
+    members = [cfg for cfg in optim_wrapper.values()
+               if isinstance(cfg, dict) and 'optimizer' in cfg]
+    for cfg in members or [optim_wrapper]:
+        kind = cfg.get('type', 'OptimWrapper')
+        if kind == 'AmpOptimWrapper':
+            print('AMP training is already enabled in the config.')
+        elif kind != 'OptimWrapper':
+            raise ConfigError(f'--amp replaces OptimWrapper by '
+                              f'AmpOptimWrapper; this config uses {kind}')
+        else:
+            cfg.type = 'AmpOptimWrapper'
+            cfg.loss_scale = 'dynamic'
+
+
 def build_config(args):
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
@@ -61,23 +85,8 @@ def build_config(args):
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
-    if args.amp and 'constructor' in cfg.optim_wrapper:
-        # one wrapper per member (mmkd.MemberOptimWrapperConstructor): each
-        # becomes an AmpOptimWrapper
-        for name, member in cfg.optim_wrapper.items():
-            if isinstance(member, dict) and 'optimizer' in member:
-                member.type = 'AmpOptimWrapper'
-                member.loss_scale = 'dynamic'
-    elif args.amp:
-        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if optim_wrapper == 'AmpOptimWrapper':
-            print('AMP training is already enabled in the config.')
-        else:
-            assert optim_wrapper == 'OptimWrapper', (
-                '`--amp` is only supported when the optimizer wrapper type '
-                f'is `OptimWrapper` but got {optim_wrapper}.')
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
+    if args.amp:
+        enable_amp(cfg.optim_wrapper)
     if args.auto_scale_lr:
         if cfg.get('auto_scale_lr', {}).get('base_batch_size') is None:
             raise RuntimeError('--auto-scale-lr needs `auto_scale_lr = dict('

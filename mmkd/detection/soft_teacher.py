@@ -274,11 +274,14 @@ class SoftTeacher(TeacherStudentDetector):
         with torch.no_grad():
             # only the negatives' probabilities enter eq. (3) (a positive is
             # weighted by its pseudo box), so the teacher scores those alone
-            bg_prob = bbox_results['cls_score'].new_zeros(len(labels))
+            # float32 whatever the classifier's type: under --amp the
+            # student's scores are float16, the teacher's softmax float32
+            bg_prob = bbox_results['cls_score'].new_zeros(
+                len(labels), dtype=torch.float32)
             bg_prob[labels == bbox_head.num_classes] = \
                 self.teacher_background_prob(
                     [res.neg_priors for res in sampling], samples,
-                    teacher_feats)
+                    teacher_feats).float()
             bg_prob = bg_prob * ~self.in_ignore_region(sampling, samples)
             fg_weight = torch.cat([
                 torch.cat([box_weights(inst)[res.pos_assigned_gt_inds],

@@ -12,8 +12,11 @@ mmdet's heads call mmcv's ``batched_nms``, which takes its NMS by name
 ``mmcv.ops.nms`` -- there is no registry to add to -- so importing this
 module adds ``mmkd_nms`` there: ``nms=dict(type='mmkd_nms',
 iou_threshold=0.7)`` selects it in a config, and everything else in mmcv
-stays as it is. CUDA tensors, other dtypes and numpy arrays go to mmcv's
-``nms``.
+stays as it is. CUDA tensors, float64 and numpy arrays go to mmcv's
+``nms``. Half-precision CPU tensors (what ``torch.autocast('cpu', ...)``
+gives, the CPU stand-in of ``--amp``) are decided in float32 and returned in
+their own type, as mmcv's CUDA kernel takes half boxes; mmcv's CPU kernel
+would refuse them.
 """
 import importlib
 import warnings
@@ -26,6 +29,8 @@ try:
 except ImportError:  # not built: mmcv's kernel, same results, slower
     _nms_ext = None
 
+HALF_TYPES = (torch.float16, torch.bfloat16)
+
 
 def nms(boxes, scores, iou_threshold, offset=0, score_threshold=0,
         max_num=-1):
@@ -33,6 +38,11 @@ def nms(boxes, scores, iou_threshold, offset=0, score_threshold=0,
     tensors on mmkd's kernel."""
     tensors = isinstance(boxes, torch.Tensor) and \
         isinstance(scores, torch.Tensor)
+    if tensors and boxes.device.type == 'cpu' and \
+            boxes.dtype in HALF_TYPES:
+        dets, inds = nms(boxes.float(), scores.float(), iou_threshold,
+                         offset, score_threshold, max_num)
+        return dets.to(boxes.dtype), inds
     if not (tensors and boxes.device.type == scores.device.type == 'cpu'
             and boxes.dtype == scores.dtype == torch.float32):
         return mmcv_nms(boxes, scores, iou_threshold, offset, score_threshold,

@@ -25,8 +25,17 @@ def view_to_view(src_homography, dst_homography) -> np.ndarray:
 def project_boxes(boxes: Tensor, matrix, out_shape=None) -> Tensor:
     """Boxes ``(N, 4)`` xyxy through ``matrix``: the box around the four
     projected corners, clipped to ``out_shape`` ``(h, w)`` when given (the
-    same arithmetic as mmdet's ``bbox_project``)."""
-    matrix = torch.as_tensor(np.asarray(matrix), dtype=boxes.dtype,
+    same arithmetic as mmdet's ``bbox_project``).
+
+    Computed in float32 outside autocast and returned in float32: under
+    ``--amp`` the matrix product would run in float16, whose step is 1 px
+    between 1024 and 2048 px (bfloat16: 8 px)."""
+    with torch.autocast(boxes.device.type, enabled=False):
+        return _project_boxes(boxes.float(), matrix, out_shape)
+
+
+def _project_boxes(boxes: Tensor, matrix, out_shape) -> Tensor:
+    matrix = torch.as_tensor(np.asarray(matrix), dtype=torch.float32,
                              device=boxes.device)
     x1, y1, x2, y2 = boxes.unbind(-1)
     corners = torch.stack([

@@ -10,7 +10,7 @@ from torch import Tensor
 
 from mmkd.registry import MODELS
 
-from .masked_feature import dice_diversity, masked_mse
+from .masked_feature import dice_diversity, float32_diff2, masked_mse
 
 
 class STCAFusion(nn.Module):
@@ -37,11 +37,15 @@ class STCAFusion(nn.Module):
         b, c, h, w = teacher.shape
         if self.kv_stride > 1:
             student = F.avg_pool2d(student, self.kv_stride, ceil_mode=True)
-        q = self.query(teacher).flatten(2).transpose(1, 2)  # B, HW, Cq
-        k = self.key(student).flatten(2).transpose(1, 2)    # B, hw, Cq
-        v = self.value(student).flatten(2).transpose(1, 2)  # B, hw, C
-        fused = F.scaled_dot_product_attention(q, k, v)     # /√Cq
-        return fused.transpose(1, 2).reshape(b, c, h, w)
+        # (B, heads=1, positions, channels): the 4-D layout the fused
+        # attention kernels (flash, memory-efficient) accept; with 3-D
+        # inputs torch falls back to the math kernel, which materialises
+        # the HW × hw score matrix
+        q = self.query(teacher).flatten(2).transpose(1, 2)[:, None]
+        k = self.key(student).flatten(2).transpose(1, 2)[:, None]
+        v = self.value(student).flatten(2).transpose(1, 2)[:, None]
+        fused = F.scaled_dot_product_attention(q, k, v)  # /√Cq
+        return fused[:, 0].transpose(1, 2).reshape(b, c, h, w)
 
 
 @MODELS.register_module()
@@ -144,7 +148,7 @@ class ACAMKDLoss(nn.Module):
         spatial, channel = self.masks(fused)
         self.last_masks = spatial.detach()
         b, c, h, w = teacher.shape
-        diff2 = (teacher - aligned).pow(2).flatten(2)  # B, C, HW
+        diff2 = float32_diff2(teacher, aligned)  # B, C, HW
         loss_s = masked_mse(diff2, spatial.flatten(2), norm=c,
                             mask_power=self.mask_power)
         loss_c = masked_mse(diff2.transpose(1, 2), channel, norm=h * w,

@@ -1,3 +1,4 @@
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -29,9 +30,14 @@ class ChannelWiseDivergence(nn.Module):
         if student.shape[2:] != teacher.shape[2:]:
             student = F.interpolate(student, teacher.shape[2:],
                                     mode='bilinear', align_corners=False)
-        s = self.align(student).flatten(2) / self.tau
-        t = teacher.detach().flatten(2) / self.tau
-        b, c, _ = t.shape
-        p_t = t.softmax(dim=-1)
-        kl = (p_t * (t.log_softmax(dim=-1) - s.log_softmax(dim=-1))).sum()
+        s = self.align(student).flatten(2)
+        t = teacher.detach().flatten(2)
+        # softmax over every position and a sum over B·C·HW: float32 under
+        # --amp (float16 overflows past 65 504)
+        with torch.autocast(s.device.type, enabled=False):
+            s, t = s.float() / self.tau, t.float() / self.tau
+            b, c, _ = t.shape
+            p_t = t.softmax(dim=-1)
+            kl = (p_t * (t.log_softmax(dim=-1) -
+                         s.log_softmax(dim=-1))).sum()
         return dict(loss_cwd=self.loss_weight * self.tau**2 * kl / (b * c))

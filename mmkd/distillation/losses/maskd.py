@@ -4,7 +4,7 @@ import torch.nn.functional as F
 
 from mmkd.registry import MODELS
 
-from .masked_feature import dice_diversity, masked_mse
+from .masked_feature import dice_diversity, float32_diff2, masked_mse
 
 
 @MODELS.register_module()
@@ -45,7 +45,7 @@ class MasKDLoss(nn.Module):
         masks = torch.sigmoid(torch.einsum('mc,bcp->bmp', self.tokens,
                                            teacher.flatten(2)))
         self.last_masks = masks.detach().view(b, -1, h, w)
-        diff2 = (teacher - self.align(student)).pow(2).flatten(2)
+        diff2 = float32_diff2(teacher, self.align(student))
         loss = masked_mse(diff2, masks.detach(), norm=c,
                           mask_power=self.mask_power)
         k = self.loss_weight
