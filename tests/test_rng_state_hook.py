@@ -144,3 +144,25 @@ def test_resume_continues_exactly_across_validations(tmp_path, by_epoch,
                                          f'{ckpt}.pth'))
         assert resumed == pytest.approx(straight[resume_at:], rel=1e-6), \
             resume_at
+
+
+def test_states_survive_a_checkpoint_loaded_onto_another_device(tmp_path):
+    """mmengine loads checkpoints with ``map_location`` = the run's device;
+    on a GPU the saved torch states arrived as CUDA tensors and
+    ``torch.set_rng_state`` refused them ("RNG state must be a
+    torch.ByteTensor").  Stand-in: the checkpoint loaded onto ``meta``."""
+    from mmkd.utils import safe_torch_load
+    from mmkd.utils.random_state import get_rng_state, set_rng_state
+    torch.manual_seed(5)
+    torch.save(dict(rng_state=get_rng_state()), tmp_path / 'ckpt.pth')
+    want = torch.rand(4)
+    loaded = safe_torch_load(str(tmp_path / 'ckpt.pth'), map_location='meta')
+    torch.manual_seed(6)
+    set_rng_state(loaded['rng_state'])
+    assert torch.equal(torch.rand(4), want)
+    # states saved as tensors (earlier checkpoints) still load
+    torch.manual_seed(5)
+    old = dict(get_rng_state(), torch=torch.get_rng_state())
+    torch.manual_seed(6)
+    set_rng_state(old)
+    assert torch.equal(torch.rand(4), want)
