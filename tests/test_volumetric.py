@@ -144,6 +144,57 @@ def test_volume_dice_and_jaccard_and_an_empty_prediction():
     assert np.isnan(alone_res['HD95']) and alone_res['empty'] == 1
 
 
+class _OnDevice(torch.Tensor):
+    """Stand-in for a CUDA tensor: numpy refuses it until ``.cpu()``, as
+    it refuses ``gt_seg_map`` after the preprocessor moved it to the GPU."""
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError("can't convert cuda:0 device type tensor to numpy. "
+                        'Use Tensor.cpu() to copy the tensor to host memory '
+                        'first.')
+
+    def numpy(self, *args, **kwargs):
+        self.__array__()
+
+    def cpu(self, *args, **kwargs):
+        return self.as_subclass(torch.Tensor).clone()
+
+
+def test_volume_metric_takes_maps_on_the_device():
+    gt = np.zeros((4, 4, 4), np.int64)
+    gt[:2] = 1
+    pred = np.zeros_like(gt)
+    pred[1:3] = 1
+    on_device = _sample(pred, gt)
+    on_device['pred_seg_map'] = on_device['pred_seg_map'].as_subclass(
+        _OnDevice)
+    on_device['gt_seg_map'] = on_device['gt_seg_map'].as_subclass(_OnDevice)
+    with pytest.raises(TypeError):
+        np.asarray(on_device['gt_seg_map'])
+    metric = VolumeSegMetric(num_classes=2)
+    metric.process({}, [on_device])
+    assert metric.compute_metrics(metric.results)['Dice'] == \
+        pytest.approx(50)
+
+
+def test_volume_metric_keeps_every_class_of_every_volume():
+    """mmengine keeps as many results as the data set has volumes
+    (``collect_results(results, size)``); with one row per class, a
+    3-class set lost the second volume's rows (and, across ranks, whole
+    volumes)."""
+    gt = np.zeros((4, 4, 4), np.int64)
+    gt[:2], gt[2:] = 1, 2
+    perfect = gt.copy()
+    swapped = np.where(gt > 0, 3 - gt, 0)  # every class wrong: Dice 0
+    metric = VolumeSegMetric(num_classes=3, distances=False)
+    metric.dataset_meta = {}
+    metric.process({}, [_sample(perfect, gt), _sample(swapped, gt)])
+    res = metric.evaluate(size=2)
+    # 4 rows: two at 100, two at 0
+    assert res['cbct/Dice'] == pytest.approx(50)
+    assert res['cbct/Jaccard'] == pytest.approx(50)
+
+
 def _ball(shape, centre, radius, spacing=(1, 1, 1)):
     grid = np.meshgrid(*[np.arange(n) * s for n, s in zip(shape, spacing)],
                        indexing='ij')

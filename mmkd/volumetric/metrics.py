@@ -19,6 +19,15 @@ from mmengine.evaluator import BaseMetric
 from mmkd.registry import METRICS
 
 
+def as_numpy(array) -> np.ndarray:
+    """A prediction or label as a numpy array, from wherever it lives:
+    the data preprocessor moves ``gt_seg_map`` to the run's device, and
+    ``np.asarray`` refuses CUDA tensors."""
+    if isinstance(array, torch.Tensor):
+        return array.detach().cpu().numpy()
+    return np.asarray(array)
+
+
 def surface_distances(pred, gt, spacing=None, directed_asd=True):
     """HD95 and ASD between two non-empty boolean volumes.
 
@@ -71,27 +80,36 @@ class VolumeSegMetric(BaseMetric):
         self.directed_asd = directed_asd
 
     def process(self, data_batch, data_samples):
+        # one result per volume (its rows, one per class present):
+        # mmengine's collect_results keeps as many results as the data set
+        # has samples, across ranks and on one
         for sample in data_samples:
-            pred = np.asarray(sample['pred_seg_map'])
-            gt = np.asarray(sample['gt_seg_map'])
-            spacing = sample.get('spacing')
-            for c in range(1, self.num_classes):
-                p, g = pred == c, gt == c
-                if not p.any() and not g.any():
-                    continue
-                inter = np.logical_and(p, g).sum()
-                row = dict(Dice=2 * inter / (p.sum() + g.sum()),
-                           Jaccard=inter / np.logical_or(p, g).sum(),
-                           empty=float(g.any() and not p.any()))
-                if self.distances and p.any() and g.any():
-                    row['HD95'], row['ASD'] = surface_distances(
-                        p, g, None, self.directed_asd)
-                    if spacing is not None:
-                        row['HD95_mm'], row['ASD_mm'] = surface_distances(
-                            p, g, tuple(spacing), self.directed_asd)
-                self.results.append(row)
+            self.results.append(self.volume_rows(sample))
+
+    def volume_rows(self, sample) -> list:
+        pred = as_numpy(sample['pred_seg_map'])
+        gt = as_numpy(sample['gt_seg_map'])
+        spacing = sample.get('spacing')
+        rows = []
+        for c in range(1, self.num_classes):
+            p, g = pred == c, gt == c
+            if not p.any() and not g.any():
+                continue
+            inter = np.logical_and(p, g).sum()
+            row = dict(Dice=2 * inter / (p.sum() + g.sum()),
+                       Jaccard=inter / np.logical_or(p, g).sum(),
+                       empty=float(g.any() and not p.any()))
+            if self.distances and p.any() and g.any():
+                row['HD95'], row['ASD'] = surface_distances(
+                    p, g, None, self.directed_asd)
+                if spacing is not None:
+                    row['HD95_mm'], row['ASD_mm'] = surface_distances(
+                        p, g, tuple(spacing), self.directed_asd)
+            rows.append(row)
+        return rows
 
     def compute_metrics(self, results):
+        results = [row for rows in results for row in rows]
         out = OrderedDict()
         for key in ('Dice', 'Jaccard'):
             out[key] = float(np.mean([r[key] for r in results]) * 100)

@@ -10,6 +10,8 @@ from mmengine.hooks import Hook
 
 from mmkd.registry import HOOKS
 
+from .metrics import as_numpy
+
 LABEL_RGB = np.array([60, 200, 60], np.float32)  # green: label
 PRED_RGB = np.array([230, 50, 50], np.float32)  # red: prediction
 
@@ -70,7 +72,7 @@ class VolumePredictionHook(Hook):
             return
         import nibabel as nib
         for i, sample in enumerate(outputs):
-            pred = np.asarray(sample.pred_seg_map).astype(np.uint8)
+            pred = as_numpy(sample.pred_seg_map).astype(np.uint8)
             case = sample.metainfo.get('case') or osp.basename(
                 sample.img_path).split('.')[0]
             if self.out_dir:
@@ -83,8 +85,8 @@ class VolumePredictionHook(Hook):
                          osp.join(out, case + '.nii.gz'))
             if self.draw:
                 import cv2
-                volume = np.asarray(data_batch['inputs'][i])[0]
-                label = np.asarray(sample.gt_seg_map) if 'gt_seg_map' in \
+                volume = as_numpy(data_batch['inputs'][i])[0]
+                label = as_numpy(sample.gt_seg_map) if 'gt_seg_map' in \
                     sample else np.zeros_like(pred)
                 out = osp.join(runner.work_dir, self.test_out_dir)
                 os.makedirs(out, exist_ok=True)
