@@ -156,6 +156,9 @@ def test_rail_resumes_exactly_and_tests_with_the_ensemble(tmp_path,
     ckpt = osp.join(straight, 'iter_3.pth')
     state = torch.load(ckpt, weights_only=False)
     assert state['state_dict']['group_steps'].tolist() == [2, 1]
+    # the students' keys are the unwrapped model's (mmengine loads those)
+    assert 'vnet_0.enc.0.body.0.weight' in state['state_dict']
+    assert not [k for k in state['state_dict'] if '.module.' in k]
     assert set(state['optimizer']) >= {'vnet_0', 'resvnet_0', 'vnet_1',
                                        'resvnet_1'}
     test_dir = tmp_path / 'test'
@@ -275,5 +278,50 @@ def test_rail_trains_in_two_gloo_processes(tmp_path, demo_root):
     assert len(train_losses(work_dir)) == 3
     state = torch.load(osp.join(work_dir, 'iter_3.pth'), weights_only=False)
     assert state['state_dict']['group_steps'].tolist() == [2, 1]
+    # the students' keys are the unwrapped model's (mmengine loads those)
+    assert 'vnet_0.enc.0.body.0.weight' in state['state_dict']
+    assert not [k for k in state['state_dict'] if '.module.' in k]
     assert set(state['optimizer']) >= {'vnet_0', 'resvnet_0', 'vnet_1',
                                        'resvnet_1'}
+
+
+@pytest.fixture
+def one_rank_process_group():
+    """A gloo group of this process alone: enough for DDP wrappers."""
+    import torch.distributed as dist
+
+    from test_training import _free_port
+    dist.init_process_group('gloo', init_method='tcp://127.0.0.1:'
+                            f'{_free_port()}', rank=0, world_size=1)
+    yield
+    dist.destroy_process_group()
+
+
+def test_students_wrapped_one_by_one_save_and_load_their_keys(
+        one_rank_process_group, tmp_path):
+    """Under ``MMSeparateDistributedDataParallel`` the checkpoint named the
+    students ``vnet_0.module.*``; mmengine's loader (resume, test.py) wants
+    ``vnet_0.*`` and loads non-strictly, so it kept random students.  Now
+    the keys are the unwrapped model's, and a checkpoint of the wrapped
+    model fills a plain one (and back) strictly."""
+    from mmengine.model import MMSeparateDistributedDataParallel
+    from mmengine.runner.checkpoint import load_state_dict
+
+    from mmkd.utils import check_checkpoint_fills_model
+    wrapped = MMSeparateDistributedDataParallel(_rail(), device_ids=None)
+    saved = wrapped.module.state_dict()
+    assert not [k for k in saved if '.module.' in k]
+    plain = _rail()
+    plain.requires_grad_(False)
+    for p in plain.parameters():
+        p.add_(1)
+    assert set(saved) == set(plain.state_dict())
+    load_state_dict(plain, saved, strict=True)  # mmengine's loader
+    assert _same(_state(plain), _state(wrapped.module))
+    for p in plain.parameters():
+        p.add_(1)
+    load_state_dict(wrapped.module, plain.state_dict(), strict=True)
+    assert _same(_state(plain), _state(wrapped.module))
+    # tools/test.py's check (torch's loader) accepts it on a wrapped model
+    torch.save(dict(state_dict=saved), tmp_path / 'rail.pth')
+    check_checkpoint_fills_model(wrapped, str(tmp_path / 'rail.pth'))

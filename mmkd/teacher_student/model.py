@@ -29,6 +29,7 @@ from mmkd.registry import MODELS, TASK_UTILS
 from .batch_stats import batch_norm_statistics, frozen_running_statistics
 from .members import normalise_members
 from .ramps import sigmoid_rampup
+from .wrapped_members import keep_member_keys_unwrapped
 
 TEACHER_NORMS = ('running', 'batch', 'batch_track')
 STUDENT_UNSUP_NORMS = ('batch_track', 'batch')
@@ -162,6 +163,8 @@ class TeacherStudentModel(BaseModel):
         #: teacher-view images and targets (``kept_pseudo_label_batch``)
         self.keep_pseudo_label_batch = False
         self.kept_pseudo_label_batch = None
+        # the same checkpoint keys with members wrapped one by one (DDP)
+        keep_member_keys_unwrapped(self)
 
     # -- members ------------------------------------------------------------
     @property

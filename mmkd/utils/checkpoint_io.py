@@ -175,9 +175,11 @@ def check_checkpoint_fills_model(model, filename):
     test would do next."""
     from mmengine.model import is_model_wrapper
 
+    from mmkd.teacher_student.wrapped_members import with_wrapper_keys
+
     from .errors import DataError
     model = model.module if is_model_wrapper(model) else model
-    state = _state_dict(filename)
+    state = with_wrapper_keys(model, _state_dict(filename))
     params = [name for name, _ in model.named_parameters()]
     try:
         result = model.load_state_dict(state, strict=False)
