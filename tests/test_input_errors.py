@@ -1,14 +1,22 @@
+import glob
 import json
 import logging
 import os
 import os.path as osp
+import re
 import shutil
 
 import numpy as np
 import pytest
+import torch
 from mmengine.registry import init_default_scope
 
-from conftest import load_config, point_det_config_at, run_tool
+from conftest import (
+    load_config,
+    point_det_config_at,
+    point_semi_det_config_at,
+    run_tool,
+)
 from mmkd.utils import DataError
 
 
@@ -481,3 +489,62 @@ def test_test_tool_refuses_a_checkpoint_of_another_model(tmp_path,
     last = r.stderr.strip().splitlines()[-1]
     assert last.startswith(f'error: {ckpt}: ') and "config's model" in last
     assert 'missing' in last or 'another shape' in last, last
+
+
+def test_a_diverging_run_stops_with_one_line_and_keeps_no_checkpoint(
+        tmp_path, demo_root):
+    """The demo Soft Teacher at lr=1e5 trained on through ``loss: nan``,
+    exited 0 and saved non-finite weights; now it stops at the first
+    non-finite loss, naming the iteration and the term, before saving that
+    iteration's checkpoint."""
+    cfg = point_semi_det_config_at(load_config(
+        'configs/soft_teacher/demo/'
+        'soft_teacher_faster_rcnn_r18_demo_coco_10p.py'), demo_root)
+    cfg.train_cfg.max_iters = 30
+    cfg.model.student.init_cfg = None  # from scratch: diverges at once
+    cfg.default_hooks.checkpoint.interval = 1
+    cfg.dump(str(tmp_path / 'diverging.py'))
+    wd = tmp_path / 'wd'
+    r = run_tool('tools/train.py', str(tmp_path / 'diverging.py'),
+                 '--work-dir', str(wd), '--cfg-options',
+                 'optim_wrapper.optimizer.lr=1e5')
+    assert r.returncode == 2, r.stderr[-3000:]
+    assert 'Traceback' not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    found = re.match(r"error: iteration (\d+): loss term '\w+' is "
+                     r'(nan|-?inf)', last)
+    assert found, last
+    # checkpoints of the iterations before it only, every weight finite
+    stopped_at = int(found.group(1))
+    saved = sorted(glob.glob(str(wd / 'iter_*.pth')))
+    assert len(saved) == stopped_at - 1
+    for path in saved:
+        state = torch.load(path, weights_only=False)['state_dict']
+        assert all(torch.isfinite(v).all() for v in state.values()
+                   if v.is_floating_point())
+
+
+def test_amp_without_a_gpu_is_one_line():
+    r = run_tool('tools/train.py', 'configs/soft_teacher/demo/'
+                 'soft_teacher_faster_rcnn_r18_demo_coco_10p.py',
+                 '--work-dir', '/tmp/mmkd_amp_test', '--amp')
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert 'Traceback' not in r.stderr
+    assert r.stderr.strip().splitlines()[-1] == (
+        'error: --amp needs a GPU (mixed precision runs on CUDA, NPU, MLU '
+        'or MUSA devices); none is available here')
+
+
+def test_a_missing_checkpoint_is_one_line(tmp_path, demo_root):
+    cfg = point_semi_det_config_at(load_config(
+        'configs/soft_teacher/demo/'
+        'soft_teacher_faster_rcnn_r18_demo_coco_10p.py'), demo_root)
+    cfg.model.student.init_cfg.checkpoint = str(tmp_path / 'none.pth')
+    cfg.dump(str(tmp_path / 'cfg.py'))
+    r = run_tool('tools/train.py', str(tmp_path / 'cfg.py'), '--work-dir',
+                 str(tmp_path / 'wd'))
+    assert r.returncode == 2, r.stderr[-3000:]
+    assert 'Traceback' not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: checkpoint '{tmp_path}/none.pth' does "
+                           'not exist'), last

@@ -2,6 +2,9 @@ default_scope = 'mmkd'
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
+    # a non-finite loss stops the run with one line, before any checkpoint
+    # of non-finite weights is written (action='skip': skip such steps)
+    nonfinite_loss=dict(type='mmkd.NonFiniteLossHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=1),

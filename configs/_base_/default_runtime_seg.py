@@ -2,7 +2,8 @@
 # scope; mmkd types are written `mmkd.X`.
 default_scope = 'mmseg'
 env_cfg = dict(
-    cudnn_benchmark=True,
+    # repeatable kernels (mmseg's default, True, is faster but not)
+    cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'),
 )

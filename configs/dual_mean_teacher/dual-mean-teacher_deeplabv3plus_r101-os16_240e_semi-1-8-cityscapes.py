@@ -24,5 +24,8 @@ model = dict(
     cutmix_prob=0.5,
     predict_on='ensemble')
 default_hooks = dict(
+    # a non-finite loss stops the run with one line, before any checkpoint
+    # of non-finite weights is written (action='skip': skip such steps)
+    nonfinite_loss=dict(type='mmkd.NonFiniteLossHook'),
     checkpoint=dict(save_best=['ensemble/mIoU', 'teacher_a/mIoU'],
                     rule='greater'))

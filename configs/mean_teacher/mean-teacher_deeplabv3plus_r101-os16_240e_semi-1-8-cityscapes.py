@@ -112,6 +112,9 @@ train_cfg = dict(type='mmkd.IterBasedTrainLoop', max_iters=max_iters,
 val_cfg = dict(type='mmkd.MemberValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
+    # a non-finite loss stops the run with one line, before any checkpoint
+    # of non-finite weights is written (action='skip': skip such steps)
+    nonfinite_loss=dict(type='mmkd.NonFiniteLossHook'),
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),

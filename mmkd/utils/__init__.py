@@ -10,6 +10,7 @@ from .dist import cpu_distributed_setup
 from .errors import (
                             ConfigError,
                             DataError,
+                            TrainingError,
                             check_dir,
                             check_file,
                             report_input_errors,
@@ -21,5 +22,6 @@ __all__ = [
     'check_checkpoint_fills_model', 'check_cfg_options', 'ConfigError',
     'safe_torch_load',
     'cpu_distributed_setup', 'register_all_modules', 'DataError',
+    'TrainingError',
     'check_dir', 'check_file', 'report_input_errors'
 ]

@@ -82,7 +82,12 @@ def safe_torch_load(filename, map_location=None):
 def _load_from_local(filename, map_location):
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
-        raise FileNotFoundError(f'{filename}: checkpoint not found')
+        from .errors import DataError
+        raise DataError(
+            f'checkpoint {filename!r} does not exist: the config\'s '
+            'load_from, a model\'s init_cfg (Pretrained) or teacher_ckpt '
+            'names it; train that model first or point the key at your '
+            'checkpoint (--cfg-options)')
     return safe_torch_load(filename, map_location=map_location)
 
 

@@ -23,6 +23,11 @@ class ConfigError(ValueError):
     option); the message names the key and what to use instead."""
 
 
+class TrainingError(RuntimeError):
+    """Training cannot go on (a non-finite loss); the message says at which
+    iteration, which term, and what to do."""
+
+
 def hint_for(path) -> str:
     """What to do about a missing input file or folder: demo data are
     generated, a COCO split is written by the split tool, anything else is
@@ -68,20 +73,21 @@ def _last_line(msg):
 
 @contextlib.contextmanager
 def report_input_errors():
-    """In command-line tools: print :class:`DataError` and
-    :class:`ConfigError` (also when raised in a dataloader worker or while a
+    """In command-line tools: print :class:`DataError`,
+    :class:`ConfigError` and :class:`TrainingError` (also when raised in a dataloader worker or while a
     registry builds an object) as ``error: ...`` and exit with status 2.  Set
     ``MMKD_DEBUG=1`` to see the traceback."""
     try:
         yield
     except Exception as e:  # noqa: BLE001 -- filtered below
         text = str(e)
+        names = ('DataError', 'ConfigError', 'TrainingError')
         if os.environ.get('MMKD_DEBUG') or not (
-                isinstance(e, (DataError, ConfigError))
-                or 'DataError:' in text or 'ConfigError:' in text):
+                isinstance(e, (DataError, ConfigError, TrainingError))
+                or any(f'{name}:' in text for name in names)):
             raise
         line = _last_line(text)
-        for name in ('DataError', 'ConfigError'):
+        for name in names:
             if line.startswith(f'mmkd.utils.errors.{name}: '):
                 line = line[len(f'mmkd.utils.errors.{name}: '):]
         print(f'error: {line}', file=sys.stderr)

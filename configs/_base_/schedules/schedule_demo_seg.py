@@ -16,6 +16,9 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=1000, val_interval=500)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
+    # a non-finite loss stops the run with one line, before any checkpoint
+    # of non-finite weights is written (action='skip': skip such steps)
+    nonfinite_loss=dict(type='mmkd.NonFiniteLossHook'),
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
