@@ -74,9 +74,10 @@ def _last_line(msg):
 @contextlib.contextmanager
 def report_input_errors():
     """In command-line tools: print :class:`DataError`,
-    :class:`ConfigError` and :class:`TrainingError` (also when raised in a dataloader worker or while a
-    registry builds an object) as ``error: ...`` and exit with status 2.  Set
-    ``MMKD_DEBUG=1`` to see the traceback."""
+    :class:`ConfigError` and :class:`TrainingError` (also when raised in a
+    dataloader worker or while a registry builds an object) as
+    ``error: ...`` and exit with status 2.  Set ``MMKD_DEBUG=1`` to see the
+    traceback."""
     try:
         yield
     except Exception as e:  # noqa: BLE001 -- filtered below
