@@ -20,6 +20,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from mmkd.registry import HOOKS
+from mmkd.utils.dist import average_buffers_over_ranks
 
 BUFFER_POLICIES = ('copy', 'ema', 'skip')
 
@@ -149,3 +150,7 @@ class EMATeacherHook(Hook):
             model, 'ema_steps') else [step] * len(pairs)
         for (student, teacher), t in zip(pairs, steps):
             ema_update(teacher, student, self.momentum_at(t), self.buffers)
+            if self.buffers != 'skip':
+                # each rank's student has its own BatchNorm statistics
+                # (DDP does not broadcast buffers): one teacher for all
+                average_buffers_over_ranks(teacher)

@@ -31,3 +31,30 @@ def cpu_distributed_setup(cfg, launcher):
         find_unused_parameters=cfg.get('find_unused_parameters', False))
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
+
+
+def mean_over_ranks(values: dict) -> dict:
+    """Scalar tensors averaged over the processes (detached; as they are
+    on one process): for decisions every rank must take alike."""
+    from mmengine.dist import all_reduce, get_world_size
+    values = {k: v.detach() for k, v in values.items()}
+    if get_world_size() == 1 or not values:
+        return values
+    stacked = torch.stack([v.float().reshape(()) for v in values.values()])
+    all_reduce(stacked, op='mean')
+    return dict(zip(values, stacked))
+
+
+def average_buffers_over_ranks(module) -> None:
+    """Replace ``module``'s floating-point buffers (BatchNorm's running
+    statistics) by their mean over the processes, in one collective."""
+    from mmengine.dist import all_reduce, get_world_size
+    if get_world_size() == 1:
+        return
+    buffers = [b for b in module.buffers() if b.is_floating_point()]
+    if not buffers:
+        return
+    flat = torch.cat([b.detach().float().reshape(-1) for b in buffers])
+    all_reduce(flat, op='mean')
+    for b, mean in zip(buffers, flat.split([b.numel() for b in buffers])):
+        b.copy_(mean.view_as(b))

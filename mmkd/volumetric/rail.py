@@ -35,6 +35,7 @@ from mmkd.teacher_student import TeacherStudentModel
 from mmkd.teacher_student.batch_stats import batch_norm_statistics
 from mmkd.teacher_student.model import current_iter
 from mmkd.teacher_student.ramps import sigmoid_rampup
+from mmkd.utils.dist import mean_over_ranks
 
 from .losses import soft_dice_loss
 from .rail_losses import best_student, cal_loss, dfs_loss, teacher_loss
@@ -158,7 +159,9 @@ class RAIL(TeacherStudentModel):
         dice = {k: soft_dice_loss(o[:n_l], y, squared=True)
                 for k, o in outs.items()}
         losses = {}
-        best = None if first_round else best_student(dice)
+        # every rank takes the same best student: the one of the Dice
+        # losses averaged over the ranks' batches
+        best = None if first_round else best_student(mean_over_ranks(dice))
         for name in self.group(g):
             z_l, z_u = outs[name][:n_l], outs[name][n_l:]
             terms = dict(loss_ce=F.cross_entropy(z_l, y),

@@ -1,4 +1,5 @@
-from mmengine.hooks import Hook
+from mmengine.dist import all_gather_object, get_rank, get_world_size
+from mmengine.hooks import CheckpointHook, Hook
 
 from mmkd.engine.loops import validates_now
 from mmkd.registry import HOOKS
@@ -14,6 +15,25 @@ def _loaders(runner):
     loops = dict(train=runner.train_loop, val=runner.val_loop)
     return {name: loop.dataloader for name, loop in loops.items()
             if getattr(loop, 'dataloader', None) is not None}
+
+
+def _checkpoint_due(runner, at_epoch_end: bool) -> bool:
+    """Whether a ``CheckpointHook`` saves at the end of this iteration (or,
+    ``at_epoch_end``, this epoch) -- its own rule."""
+    for hook in runner.hooks:
+        if not isinstance(hook, CheckpointHook) or \
+                hook.by_epoch != at_epoch_end:
+            continue
+        if at_epoch_end:
+            due = hook.every_n_epochs(runner, hook.interval, hook.save_begin)
+            last = hook.is_last_train_epoch(runner)
+        else:
+            due = hook.every_n_train_iters(runner, hook.interval,
+                                           hook.save_begin)
+            last = hook.is_last_train_iter(runner)
+        if due or (hook.save_last and last):
+            return True
+    return False
 
 
 def _made_its_iterator(loader) -> bool:
@@ -50,24 +70,49 @@ class RNGStateHook(Hook):
     needs ``num_workers >= 1``; with ``num_workers=0`` augmentation shares
     the main process's generators.  In distributed runs the states of rank 0
     are saved and given to every rank.
+
+    In distributed runs every rank's generators are gathered (one
+    collective, at the iterations the checkpoint hook saves) and saved;
+    on resume with as many processes each rank takes its own, with another
+    number of processes rank 0's.
     """
-    priority = 'VERY_LOW'
+    # before CheckpointHook (VERY_LOW): the ranks' states are gathered in
+    # after_train_iter / after_train_epoch, before it saves
+    priority = 'LOW'
 
     def __init__(self):
         self._made_before_resume = None
+        self._rank_states = None  # (runner.iter, [state of each rank])
+
+    def _gather(self, runner, at_epoch_end):
+        if get_world_size() > 1 and _checkpoint_due(runner, at_epoch_end):
+            self._rank_states = (runner.iter,
+                                 all_gather_object(get_rng_state()))
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        self._gather(runner, at_epoch_end=False)
+
+    def after_train_epoch(self, runner):
+        self._gather(runner, at_epoch_end=True)
 
     def before_save_checkpoint(self, runner, checkpoint):
         state = get_rng_state()
         state['loaders_made'] = sorted(
             name for name, loader in _loaders(runner).items()
             if _made_its_iterator(loader))
+        if self._rank_states is not None and \
+                self._rank_states[0] == runner.iter:
+            state['ranks'] = self._rank_states[1]
         checkpoint['rng_state'] = state
 
     def after_load_checkpoint(self, runner, checkpoint):
         state = checkpoint.get('rng_state')
         if state is None or not runner._resume:
             return
-        set_rng_state(state)
+        ranks = state.get('ranks')
+        set_rng_state(ranks[get_rank()] if ranks and len(ranks) ==
+                      get_world_size() else state)
         # checkpoints of older mmkd versions do not say; left as they were
         self._made_before_resume = state.get('loaders_made')
 

@@ -63,8 +63,8 @@ class DynamicDualThreshold(nn.Module):
     unlabelled batch), see ``score_source`` of the semi-supervised models.
 
     Buffers, thresholds and sample counts are module buffers: they are in
-    every checkpoint, restored by ``--resume`` and kept in step across
-    distributed ranks (:meth:`update` gathers every rank's buffer, so all
+    every checkpoint, restored by ``--resume`` and the same on every
+    distributed rank (:meth:`observe` appends every rank's scores, so all
     ranks compute the same thresholds).
 
     Args:
@@ -115,16 +115,20 @@ class DynamicDualThreshold(nn.Module):
     def observe(self, scores: Tensor, labels: Tensor):
         """Append ``scores`` (of any shape) of classes ``labels`` (same
         shape; ``ignore_index`` and out-of-range labels are skipped) to the
-        per-class ring buffers."""
+        per-class ring buffers.
+
+        In a distributed run every rank appends the scores of all ranks (in
+        rank order), so the buffers are one global buffer, the same on
+        every rank: the checkpoint (rank 0's) holds all of it, and
+        ``--resume`` gives each rank the buffer it had."""
         scores = scores.detach().flatten().float()
         labels = labels.detach().flatten().long()
-        for c in labels.unique().tolist():
-            if not 0 <= c < self.num_classes:
-                continue
-            s = scores[labels == c]
-            if len(s) > self.max_observed_per_class:
-                s = s[torch.randperm(len(s), device=s.device)
-                      [:self.max_observed_per_class]]
+        taken = [(c, self._taken(scores[labels == c]))
+                 for c in labels.unique().tolist()
+                 if 0 <= c < self.num_classes]
+        if dist.get_world_size() > 1:
+            taken = self._from_every_rank(taken, scores)
+        for c, s in taken:
             s = s[-self.buffer_size:]
             start = int(self.num_observed[c])
             slots = (start + torch.arange(len(s), device=s.device)) \
@@ -132,19 +136,43 @@ class DynamicDualThreshold(nn.Module):
             self.score_buffer[c, slots] = s.to(self.score_buffer)
             self.num_observed[c] += len(s)
 
+    def _taken(self, s: Tensor) -> Tensor:
+        """At most ``max_observed_per_class`` of one class's scores."""
+        if len(s) > self.max_observed_per_class:
+            s = s[torch.randperm(len(s), device=s.device)
+                  [:self.max_observed_per_class]]
+        return s
+
+    @staticmethod
+    def _from_every_rank(taken, like: Tensor):
+        """The ``(class, scores)`` of every rank, in rank order."""
+        flat = torch.cat([s for _, s in taken]) if taken else like.new_zeros(0)
+        classes = torch.cat([torch.full((len(s), ), c, device=like.device)
+                             for c, s in taken]) if taken else \
+            like.new_zeros(0, dtype=torch.long)
+        sizes = dist.all_gather(torch.tensor([len(flat)], device=like.device))
+        most = int(max(sizes))
+        pad = most - len(flat)
+        flat = torch.cat([flat, flat.new_zeros(pad)])
+        classes = torch.cat([classes, classes.new_full((pad, ), -1)])
+        out = []
+        for n, s, c in zip(sizes, dist.all_gather(flat),
+                           dist.all_gather(classes)):
+            s, c = s[:int(n)], c[:int(n)]
+            out += [(k, s[c == k]) for k in c.unique().tolist()]
+        return out
+
     def update_due(self, iteration: int) -> bool:
         return iteration > 0 and iteration % self.update_interval == 0 \
             and int(self.last_update) != iteration
 
     @torch.no_grad()
     def update(self, iteration: int = 0):
-        """Recompute the thresholds from the buffers of every rank."""
+        """Recompute the thresholds from the buffers (the same on every
+        rank)."""
         filled = self.num_observed.clamp(max=self.buffer_size)
         slot = torch.arange(self.buffer_size, device=filled.device)
         scores, valid = self.score_buffer, slot[None] < filled[:, None]
-        if dist.get_world_size() > 1:
-            scores = torch.cat(dist.all_gather(scores), 1)
-            valid = torch.cat(dist.all_gather(valid), 1)
         lo, hi = two_means_1d(scores, valid)
         enough = valid.sum(1) >= self.min_samples
         m = self.momentum
