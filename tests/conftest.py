@@ -91,8 +91,11 @@ def point_semi_det_config_at(cfg, data_root):
 
 
 def run_tool(*args, env=None, timeout=900):
-    """Run ``python tools/<args>`` from the repository root."""
+    """Run ``python tools/<args>`` from the repository root (training with
+    ``--amp`` when ``MMKD_AMP=1``: tools/gpu_smoke.sh)."""
     full_env = dict(os.environ, **(env or {}))
+    if os.environ.get('MMKD_AMP') == '1' and args[0] == 'tools/train.py':
+        args = (*args, '--amp')
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
 

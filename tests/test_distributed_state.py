@@ -148,5 +148,42 @@ def test_each_rank_resumes_its_own_generators(tmp_path):
     assert not torch.equal(want0, want1)
 
 
+# -- the global batch: the sampler's share per rank ---------------------------
+def _batches(sampler, batch, iters, skip=0):
+    import itertools
+    sampler.units_per_batch = batch // sampler.unit
+    sampler.skip(skip)
+    it = iter(sampler)
+    return [list(itertools.islice(it, batch)) for _ in range(iters)]
+
+
+def _global_batch(rank, out):
+    from test_semi_data import _semi
+
+    from mmkd.datasets import SemiSampler
+    make = dict(ratio=(1, 3), seed=5)
+    return (_batches(SemiSampler(_semi(), **make), 4, 3),
+            _batches(SemiSampler(_semi(), **make), 4, 2, skip=4))
+
+
+def test_two_processes_see_the_global_batch_of_one(tmp_path):
+    """1 process x batch 8 and 2 processes x batch 4 (units of 1 labelled
+    + 3 unlabelled): per iteration the same images with the same
+    augmentation seeds, rank 0's block then rank 1's -- also after a
+    resume (``skip``); every rank's batch starts with a labelled image."""
+    import itertools
+
+    from test_semi_data import _semi
+
+    from mmkd.datasets import SemiSampler
+    one = _batches(SemiSampler(_semi(), ratio=(1, 3), seed=5), 8, 3)
+    (rank0, resumed0), (rank1, resumed1) = _run('global_batch', tmp_path)
+    assert [a + b for a, b in zip(rank0, rank1)] == one
+    assert [a + b for a, b in zip(resumed0, resumed1)] == one[1:]
+    labelled = len(_semi().datasets[0])
+    assert all(batch[0][0] < labelled
+               for batch in itertools.chain(rank0, rank1))
+
+
 CASES = dict(rail_best=_rail_best, ema_buffers=_ema_buffers,
-             threshold=_threshold, rng=_rng)
+             threshold=_threshold, rng=_rng, global_batch=_global_batch)

@@ -14,11 +14,13 @@ from mmengine.runner import Runner, find_latest_checkpoint
 
 from mmkd.utils import (
     ConfigError,
+    apply_global_batch,
     check_cfg_options,
     check_resume_checkpoint,
     cpu_distributed_setup,
     register_all_modules,
     report_input_errors,
+    world_size_of,
 )
 
 
@@ -105,11 +107,13 @@ def main():
     args = parse_args()
     register_all_modules(init_default_scope=False)
     cfg = build_config(args)
+    batch_line = apply_global_batch(cfg, world_size_of(args.launcher))
     cpu_distributed_setup(cfg, args.launcher)
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
+    runner.logger.info(batch_line)
     if cfg.get('resume'):
         path = cfg.get('load_from') or find_latest_checkpoint(runner.work_dir)
         if path:

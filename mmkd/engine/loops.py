@@ -36,12 +36,30 @@ class IterBasedTrainLoop(MMEngineIterBasedTrainLoop):
     mmengine's replay.
 
     It also checks that ``train_dataloader.batch_size`` is a whole number
-    of the sampler's labelled+unlabelled units.
+    of the sampler's labelled+unlabelled units, and tells the sampler how
+    many units a process batch holds (in distributed runs each rank takes
+    its block of every global batch).
     """
 
     def __init__(self, runner, dataloader, *args, **kwargs):
         super().__init__(runner, dataloader, *args, **kwargs)
         self._check_units()
+        self._set_units_per_batch()
+
+    def _set_units_per_batch(self):
+        sampler = self.dataloader.sampler
+        if not hasattr(sampler, 'units_per_batch'):
+            return
+        units = self.dataloader.batch_size // sampler.unit
+        if units == sampler.units_per_batch:
+            return
+        sampler.units_per_batch = units
+        if getattr(sampler, 'world_size', 1) > 1:
+            # the iterator made with the loop sharded by the old block; on
+            # one process the block changes nothing (and nothing is redone)
+            with rng_state_kept():
+                self.dataloader_iterator = _InfiniteDataloaderIterator(
+                    self.dataloader)
 
     def _check_units(self):
         sampler = self.dataloader.sampler

@@ -15,6 +15,7 @@ from .errors import (
                             check_file,
                             report_input_errors,
 )
+from .global_batch import apply_global_batch, world_size_of
 from .setup_env import register_all_modules
 
 __all__ = [
@@ -22,6 +23,6 @@ __all__ = [
     'check_checkpoint_fills_model', 'check_cfg_options', 'ConfigError',
     'safe_torch_load',
     'cpu_distributed_setup', 'register_all_modules', 'DataError',
-    'TrainingError',
+    'TrainingError', 'apply_global_batch', 'world_size_of',
     'check_dir', 'check_file', 'report_input_errors'
 ]

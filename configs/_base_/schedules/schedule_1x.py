@@ -11,4 +11,7 @@ param_scheduler = [
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=0.0001))
+# the batch these settings were tuned for (8 GPUs x 2): on N processes
+# each takes size / N (docs/user_guides/distributed.md)
+global_batch = dict(size=16)
 auto_scale_lr = dict(enable=False, base_batch_size=16)

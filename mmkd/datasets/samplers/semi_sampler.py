@@ -22,11 +22,19 @@ class SemiSampler(Sampler):
     batch size repeated in the sampler as in mmdet.
 
     Each index is yielded as ``(index, seed)`` with a seed fixed by the
-    sampler's seed, the rank and the position in the stream;
+    sampler's seed and the position in the stream;
     :class:`~mmkd.datasets.SemiDataset` loads the sample under that seed.
     :meth:`skip` moves the stream ahead by generating indices only, so
     ``--resume`` does not load and transform every skipped image (mmengine
     replays the dataloader) and still continues exactly.
+
+    Distributed: every rank generates the same global stream of units and
+    takes its block of each global batch -- rank ``r`` of ``N`` the units
+    ``r·k … r·k + k − 1`` of every ``N·k`` (``k`` = units per process batch,
+    set by :class:`~mmkd.engine.loops.IterBasedTrainLoop`).  So ``N``
+    processes with batch ``b`` see the images of one process with batch
+    ``N·b``, in the same order and with the same augmentation seeds, and
+    every rank's batch holds labelled images.
 
     Args:
         dataset: a :class:`~mmkd.datasets.SemiDataset` (or any
@@ -61,6 +69,8 @@ class SemiSampler(Sampler):
                           for g in self.groups], dtype=np.float64)
         self.group_p = sizes / sizes.sum()
         self._skip = 0
+        #: units in one process's batch (the loop sets it)
+        self.units_per_batch = 1
 
     def _groups(self, by_aspect):
         sources = self.dataset.datasets
@@ -82,41 +92,43 @@ class SemiSampler(Sampler):
         return groups
 
     def _stream(self, indices, key) -> Iterator[int]:
-        """Endless passes over ``indices`` (reshuffled each pass), this
-        rank's share."""
+        """Endless passes over ``indices`` (reshuffled each pass)."""
         g = torch.Generator()
         g.manual_seed(self.seed * 1_000_003 + key)
-        def passes():
-            while True:
-                if self.shuffle:
-                    yield from (indices[i] for i in
-                                torch.randperm(len(indices), generator=g)
-                                .tolist())
-                else:
-                    yield from indices
-        return itertools.islice(passes(), self.rank, None, self.world_size)
+        while True:
+            if self.shuffle:
+                yield from (indices[i] for i in
+                            torch.randperm(len(indices), generator=g)
+                            .tolist())
+            else:
+                yield from indices
 
     def skip(self, num_samples: int) -> None:
-        """Start the next iteration ``num_samples`` into the stream."""
+        """Start the next iteration ``num_samples`` (of this process) into
+        the stream."""
         self._skip = int(num_samples)
 
     def __iter__(self) -> Iterator[Tuple[int, int]]:
         streams = [[self._stream(g[s], 2 * k + s) for s in (0, 1)]
                    for k, g in enumerate(self.groups)]
         group_rng = np.random.default_rng([self.seed, 7])
-        skip, self._skip = self._skip, 0
+        # every rank consumed as many samples: the global stream moved N×
+        skip, self._skip = self._skip * self.world_size, 0
+        block = self.units_per_batch
         position = 0
-        while True:
+        for unit in itertools.count():
             k = group_rng.choice(len(self.groups), p=self.group_p)
+            mine = (unit // block) % self.world_size == self.rank
             for s in (0, 1):
                 for _ in range(self.ratio[s]):
                     idx = next(streams[k][s]) + self.offsets[s]
-                    if position >= skip:
+                    if mine and position >= skip:
                         yield idx, self._sample_seed(position)
                     position += 1
 
     def _sample_seed(self, position) -> int:
-        return hash((self.seed, self.rank, position)) % 2**63
+        # rank 0 in the key: the seeds of earlier versions on one process
+        return hash((self.seed, 0, position)) % 2**63
 
     def __len__(self) -> int:
         # infinite: the length of the data, as mmengine's InfiniteSampler
