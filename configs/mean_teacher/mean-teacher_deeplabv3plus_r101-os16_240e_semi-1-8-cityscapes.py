@@ -124,7 +124,8 @@ default_hooks = dict(
                     rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
-# the batch these settings were tuned for (4 GPUs x (2 labelled + 2 unlabelled)): on N processes
+# the batch these settings were tuned for (4 GPUs x 2 labelled + 2
+# unlabelled): on N processes
 # each takes size / N (docs/user_guides/distributed.md)
 global_batch = dict(size=16)
 auto_scale_lr = dict(enable=False, base_batch_size=16)

@@ -81,7 +81,8 @@ def apply_global_batch(cfg, world_size: int) -> str:
            'global_batch.max_per_process' if units > cap_units * world_size
            else f'{units} units do not divide')
     return (f'global batch {size}{split} cannot be kept on {world_size} '
-            f'processes ({why}): {batch} per process, global {actual}; learning rate scaled x{actual / size:g} '
+            f'processes ({why}): {batch} per process, global {actual}; '
+            f'learning rate scaled x{actual / size:g} '
             "(mmengine's linear rule); EMA momentum, threshold-update "
             f'intervals and schedule count iterations of {actual} images'
             + common)

@@ -14,7 +14,8 @@ param_scheduler = [
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0001))
-# the batch these settings were tuned for (8 GPUs x 5 (1 labelled : 4 unlabelled)): on N processes
+# the batch these settings were tuned for (8 GPUs x 5: 1 labelled : 4
+# unlabelled): on N processes
 # each takes size / N (docs/user_guides/distributed.md)
 global_batch = dict(size=40)
 auto_scale_lr = dict(enable=False, base_batch_size=40)
