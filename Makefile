@@ -7,6 +7,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO_CONFIGS ?= configs/supervised/demo/faster_rcnn_r18_demo_coco_10p.py configs/soft_teacher/demo/soft_teacher_faster_rcnn_r18_demo_coco_10p.py
 PYTEST_ARGS ?=
+# tests run in this many processes (pytest-xdist); each uses 2 threads
+TEST_WORKERS ?= 2
 
 .PHONY: setup data demo lint test clean
 
@@ -23,7 +25,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 test: setup lint
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 clean:
 	rm -rf work_dirs data/coco_demo data/cityscapes_demo data/cbct_demo data/.demo-data-*

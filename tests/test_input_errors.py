@@ -41,10 +41,10 @@ def test_missing_data_root_says_how_to_make_demo_data(demo_root):
         _build_coco(ds)
 
 
-def test_train_cli_reports_bad_input_in_one_line():
+def test_train_cli_reports_bad_input_in_one_line(tmp_path):
     r = run_tool('tools/train.py',
                  'configs/supervised/demo/faster_rcnn_r18_demo_coco_10p.py',
-                 '--work-dir', '/tmp/mmkd_err_test', '--cfg-options',
+                 '--work-dir', str(tmp_path), '--cfg-options',
                  'train_dataloader.dataset.data_root=/nonexistent/root/')
     assert r.returncode == 2, r.stderr[-2000:]
     assert 'Traceback' not in r.stderr
@@ -420,10 +420,11 @@ def test_dropped_annotations_are_counted_in_one_warning(tmp_path):
      'model.student.roi_head.bbox_head.num_classes'),
     ('train_cfg.max_iter=10', 'train_cfg.max_iters'),
 ])
-def test_a_misspelt_option_stops_with_the_closest_key(option, suggestion):
+def test_a_misspelt_option_stops_with_the_closest_key(option, suggestion,
+                                                     tmp_path):
     r = run_tool('tools/train.py', 'configs/soft_teacher/demo/'
                  'soft_teacher_faster_rcnn_r18_demo_coco_10p.py',
-                 '--work-dir', '/tmp/mmkd_typo_test', '--cfg-options', option)
+                 '--work-dir', str(tmp_path), '--cfg-options', option)
     assert r.returncode == 2, r.stderr[-2000:]
     assert 'Traceback' not in r.stderr
     last = r.stderr.strip().splitlines()[-1]
@@ -524,10 +525,10 @@ def test_a_diverging_run_stops_with_one_line_and_keeps_no_checkpoint(
                    if v.is_floating_point())
 
 
-def test_amp_without_a_gpu_is_one_line():
+def test_amp_without_a_gpu_is_one_line(tmp_path):
     r = run_tool('tools/train.py', 'configs/soft_teacher/demo/'
                  'soft_teacher_faster_rcnn_r18_demo_coco_10p.py',
-                 '--work-dir', '/tmp/mmkd_amp_test', '--amp')
+                 '--work-dir', str(tmp_path), '--amp')
     assert r.returncode == 2, r.stderr[-2000:]
     assert 'Traceback' not in r.stderr
     assert r.stderr.strip().splitlines()[-1] == (
