@@ -187,3 +187,72 @@ def test_two_processes_see_the_global_batch_of_one(tmp_path):
 
 CASES = dict(rail_best=_rail_best, ema_buffers=_ema_buffers,
              threshold=_threshold, rng=_rng, global_batch=_global_batch)
+
+
+# -- two-process demo runs (slow) ----------------------------------------------
+def _dist_train(config, work_dir):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(_free_port()),
+               OMP_NUM_THREADS='1')
+    r = subprocess.run(['bash', 'tools/dist_train.sh', config, '2',
+                        '--work-dir', work_dir], cwd=ROOT,
+                       capture_output=True, text=True, timeout=900, env=env)
+    return r.returncode, r.stdout + r.stderr
+
+
+@pytest.mark.slow
+def test_soft_teacher_demo_trains_in_two_processes(tmp_path, demo_root):
+    """The demo Soft Teacher (global_batch=8: 4 per process, kept) in two
+    gloo processes: it trains, logs the contract's line, and its teacher
+    and student are saved with unwrapped keys."""
+    from conftest import config_file, load_config, point_semi_det_config_at
+    cfg = point_semi_det_config_at(load_config(config_file(
+        'soft_teacher_faster_rcnn_r18_demo_coco_10p')), demo_root)
+    cfg.model.student.init_cfg = None
+    cfg.global_batch = dict(size=8)
+    cfg.train_cfg.max_iters = 2
+    cfg.train_cfg.val_interval = 1000
+    cfg.default_hooks.checkpoint.interval = 2
+    cfg.dump(str(tmp_path / 'st.py'))
+    rc, out = _dist_train(str(tmp_path / 'st.py'), str(tmp_path / 'wd'))
+    assert rc == 0, out[-4000:]
+    assert ('global batch 8 (1 labelled : 3 unlabelled per unit) kept on 2 '
+            'processes: 4 per process') in out
+    state = torch.load(tmp_path / 'wd' / 'iter_2.pth', weights_only=False)
+    assert any(k.startswith('teacher.') for k in state['state_dict'])
+    # iter_2.pth was written again after the last validation: every rank's
+    # generators of that moment
+    assert len(state['rng_state']['ranks']) == 2
+
+
+@pytest.mark.slow
+def test_segmentation_mean_teacher_with_dynamic_thresholds_in_two_processes(
+        tmp_path, demo_root):
+    """The demo mean teacher with dynamic thresholds in two processes: the
+    score buffer is global, so rank 0's checkpoint holds both ranks' scores
+    of the step -- 2 x ``max_observed_per_class`` of a class seen in
+    thousands of pixels (one rank's alone: 1 x)."""
+    from conftest import config_file, load_config
+    root = osp.join(demo_root, 'cityscapes_demo') + '/'
+    cfg = load_config(config_file(
+        'mean_teacher_deeplabv3_mbv2_demo_cityscapes_1-8_dynamic'))
+    cfg.model.student.init_cfg = None
+    for part in ('labeled', 'unlabeled'):
+        cfg.train_dataloader.dataset[part].data_root = root
+    cfg.val_dataloader.dataset.data_root = root
+    cfg.train_cfg.max_iters = 1
+    cfg.train_cfg.val_interval = 1000
+    cfg.default_hooks.checkpoint.interval = 1
+    cfg.dump(str(tmp_path / 'mt.py'))
+    rc, out = _dist_train(str(tmp_path / 'mt.py'), str(tmp_path / 'wd'))
+    assert rc == 0, out[-4000:]
+    assert 'global batch:' in out
+    state = torch.load(tmp_path / 'wd' / 'iter_1.pth',
+                       weights_only=False)['state_dict']
+    observed = [v for k, v in state.items() if k.endswith('num_observed')]
+    per_call = cfg.model.pseudo_labeller.get('max_observed_per_class', 500)
+    assert observed and int(observed[0].max()) == 2 * per_call

@@ -72,7 +72,8 @@ class RNGStateHook(Hook):
     are saved and given to every rank.
 
     In distributed runs every rank's generators are gathered (one
-    collective, at the iterations the checkpoint hook saves) and saved;
+    collective, at the iterations the checkpoint hook saves and after each
+    validation, after which it saves the best and the latest) and saved;
     on resume with as many processes each rank takes its own, with another
     number of processes rank 0's.
     """
@@ -95,6 +96,13 @@ class RNGStateHook(Hook):
 
     def after_train_epoch(self, runner):
         self._gather(runner, at_epoch_end=True)
+
+    def after_val_epoch(self, runner, metrics=None):
+        # the checkpoint hook saves the best checkpoints after a validation,
+        # and the latest again (to record the best scores)
+        if get_world_size() > 1:
+            self._rank_states = (runner.iter,
+                                 all_gather_object(get_rng_state()))
 
     def before_save_checkpoint(self, runner, checkpoint):
         state = get_rng_state()
