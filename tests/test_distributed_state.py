@@ -189,7 +189,7 @@ CASES = dict(rail_best=_rail_best, ema_buffers=_ema_buffers,
              threshold=_threshold, rng=_rng, global_batch=_global_batch)
 
 
-# -- two-process demo runs (slow) ----------------------------------------------
+# -- two-process demo runs (slow) ---------------------------------------------
 def _dist_train(config, work_dir):
     import os
     import subprocess
