@@ -67,6 +67,38 @@ def test_boxes_match_greedily_within_a_class():
     assert box_set_agreement(a[:0], b[:0]) == 1.0
 
 
+class _OnGPU(torch.Tensor):
+    """Stand-in for a CUDA tensor that counts host synchronisations: a
+    Python truth value, number or list of it would wait for the GPU (not
+    allowed here); ``.cpu()`` is the one explicit transfer (counted)."""
+    transfers = 0
+
+    def _sync(self, *args, **kwargs):
+        raise AssertionError('implicit host synchronisation')
+
+    __bool__ = __int__ = __float__ = __index__ = item = tolist = _sync
+
+    def cpu(self, *args, **kwargs):
+        _OnGPU.transfers += 1
+        return self.as_subclass(torch.Tensor).clone()
+
+
+def test_box_matching_transfers_the_iou_matrix_once():
+    """Greedy matching waited for the GPU twice per matched pair
+    (``iou.max() <= 0``, ``int(iou.argmax())``); now one transfer."""
+    rows = [(0, 0, 10, 10, 0, 0.9), (20, 20, 30, 30, 1, 0.8),
+            (40, 40, 50, 52, 1, 0.7)]
+    a, b = _boxes(rows), _boxes([r[:4] + (r[4], 0.5) for r in rows[::-1]])
+    want = [x.tolist() for x in match_boxes(a, b)]
+    for boxes in (a, b):
+        boxes.bboxes = boxes.bboxes.as_subclass(_OnGPU)
+        boxes.labels = boxes.labels.as_subclass(_OnGPU)
+    _OnGPU.transfers = 0
+    got = match_boxes(a, b)
+    assert _OnGPU.transfers == 1
+    assert [x.cpu().tolist() for x in got] == want
+
+
 def test_box_consensus_fuses_pairs_and_ignores_the_rest():
     a = _boxes([(0, 0, 10, 10, 0, 0.9), (40, 40, 50, 50, 1, 0.8),
                 (60, 60, 70, 70, 1, 0.3)])

@@ -21,21 +21,22 @@ def match_boxes(a: InstanceData, b: InstanceData) -> Tuple[Tensor, Tensor,
         return empty, empty.clone(), a.bboxes.new_zeros(0)
     iou = bbox_overlaps(a.bboxes, b.bboxes)
     iou = iou * (a.labels[:, None] == b.labels[None]).to(iou)
-    ia, ib, values = [], [], []
-    iou = iou.clone()
-    while True:
-        best = iou.max()
-        if best <= 0:
+    # the greedy loop on the host, after one transfer of the (small) IoU
+    # matrix: on a GPU each pair would otherwise cost two synchronisations
+    left = iou.detach().cpu().clone()
+    ia, ib = [], []
+    while len(ia) < min(left.shape):
+        flat = int(left.argmax())
+        i, j = divmod(flat, left.shape[1])
+        if left[i, j] <= 0:
             break
-        i, j = divmod(int(iou.argmax()), iou.shape[1])
         ia.append(i)
         ib.append(j)
-        values.append(best)
-        iou[i, :] = 0
-        iou[:, j] = 0
-    as_long = a.bboxes.new_tensor(ia, dtype=torch.long)
-    return (as_long, a.bboxes.new_tensor(ib, dtype=torch.long),
-            torch.stack(values) if values else a.bboxes.new_zeros(0))
+        left[i, :] = 0
+        left[:, j] = 0
+    ia = torch.tensor(ia, dtype=torch.long).to(iou.device)
+    ib = torch.tensor(ib, dtype=torch.long).to(iou.device)
+    return ia, ib, iou[ia, ib]
 
 
 def _agreement(n_a: int, n_b: int, matched_iou: Tensor) -> float:
