@@ -158,6 +158,8 @@ def _shrink(value, factor):
 def _shrink_image_sizes(node, factor):
     if isinstance(node, dict):
         for key, value in node.items():
+            if key == 'global_batch':  # its size is images per step
+                continue
             if key in IMAGE_SIZE_KEYS and _is_size(value):
                 node[key] = _shrink(value, factor)
             else:
