@@ -187,6 +187,8 @@ def rewrite(source, box):
                 stem = osp.splitext(osp.basename(config))[0]
                 line = line.replace(
                     short, f'{short} --work-dir work_dirs/{stem}', 1)
+            if m.group(2) == 'train' and os.environ.get('MMKD_AMP') == '1':
+                line = line.replace(short, f'{short} --amp', 1)  # GPU smoke
         if 'tools/make_demo_data.py' in line:
             line += ' ' + ' '.join(DEMO_COUNTS)
         out.append(line)
