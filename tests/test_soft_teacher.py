@@ -316,3 +316,29 @@ def test_pseudo_label_rpn_cfg_changes_only_the_teachers_proposals():
     assert all(torch.equal(a.bboxes, b.bboxes[:100])
                for a, b in zip(fewer, default))
     assert fast.teacher.rpn_head.test_cfg.max_per_img == 300  # evaluation
+
+
+def test_pseudo_label_records_leave_the_device_in_one_transfer():
+    """The statistics hook's records: boxes in original-image coordinates
+    above ``record_score_thr``, every image's in one transfer (there were
+    three per image, and a sync per filter)."""
+    from test_dual_consensus import _OnGPU
+    model = _model()
+    model.record_score_thr = 0.5
+    _, samples = _image_batch()
+    samples[1].gt_instances = InstanceData(
+        bboxes=torch.tensor([[1., 2., 9., 9.], [4., 4., 20., 30.]]),
+        labels=torch.tensor([2, 0]), scores=torch.tensor([0.3, 0.8]))
+    for s in samples:
+        for key in ('bboxes', 'labels', 'scores'):
+            setattr(s.gt_instances, key,
+                    getattr(s.gt_instances, key).as_subclass(_OnGPU))
+    _OnGPU.transfers = 0
+    records = model.pseudo_label_records_of(samples)
+    assert _OnGPU.transfers == 1
+    assert [r['img_id'] for r in records] == [0, 1]
+    assert records[0]['bboxes'].tolist() == [[8., 8., 40., 36.]]
+    assert records[1]['bboxes'].tolist() == [[4., 4., 20., 30.]]
+    assert records[1]['labels'].tolist() == [0]
+    assert records[1]['labels'].dtype == torch.long
+    assert records[1]['scores'].tolist() == pytest.approx([0.8])
