@@ -241,24 +241,32 @@ class SemiSegmentor(TeacherStudentModel):
     # -- statistics ---------------------------------------------------------
     def pseudo_label_records_of(self, targets) -> List[Dict]:
         """Per image, per class: pixels labelled, and of those, pixels equal
-        to the hidden ground truth (when known)."""
-        records = []
+        to the hidden ground truth (when known).
+
+        Counted on the device without a size-dependent step (``bincount``
+        and boolean indexing wait for the GPU) and moved to the host in one
+        transfer for the batch."""
+        c = len(self.classes)
+        rows, pixels = [], []
         for target in targets:
-            label = target.gt_sem_seg.data[0]
+            label = target.gt_sem_seg.data[0].flatten()
+            pixels.append(label.numel())
+            valid = (label != self.ignore_index) & (label >= 0) & (label < c)
+            counts = [_class_counts(label, valid, c)]
             hidden = target.get('hidden_sem_seg')
-            record = dict(pixels=label.numel(),
-                          labelled=torch.bincount(
-                              label[label != self.ignore_index].flatten(),
-                              minlength=len(self.classes)).cpu())
             if hidden is not None:
-                gt = hidden.data[0].to(label.device)
-                known = (label != self.ignore_index) & \
-                    (gt != self.ignore_index)
-                record['checked'] = torch.bincount(
-                    label[known], minlength=len(self.classes)).cpu()
-                record['correct'] = torch.bincount(
-                    label[known & (label == gt)],
-                    minlength=len(self.classes)).cpu()
+                gt = hidden.data[0].flatten().to(label.device)
+                known = valid & (gt != self.ignore_index)
+                counts += [_class_counts(label, known, c),
+                           _class_counts(label, known & (label == gt), c)]
+            rows.append(torch.stack(counts))
+        host = torch.cat(rows).cpu().split([len(r) for r in rows]) \
+            if rows else []
+        records = []
+        for n, counts in zip(pixels, host):
+            record = dict(pixels=n, labelled=counts[0])
+            if len(counts) == 3:
+                record['checked'], record['correct'] = counts[1], counts[2]
             records.append(record)
         return records
 
@@ -316,3 +324,14 @@ class SemiSegmentor(TeacherStudentModel):
                     out[f'{name}_accuracy'] = float(
                         sums['correct'][c]) / float(checked[c])
         return out
+
+
+def _class_counts(label: torch.Tensor, mask: torch.Tensor, num_classes: int
+                  ) -> torch.Tensor:
+    """Pixels of each class where ``mask`` holds (``bincount`` of
+    ``label[mask]``, with no host synchronisation)."""
+    label = label.long()
+    index = torch.where(mask, label, torch.full_like(label, num_classes))
+    counts = torch.zeros(num_classes + 1, dtype=torch.long,
+                         device=label.device)
+    return counts.index_add_(0, index, torch.ones_like(index))[:num_classes]
