@@ -90,6 +90,16 @@ def point_semi_det_config_at(cfg, data_root):
     return cfg
 
 
+def point_semi_seg_config_at(cfg, data_root):
+    """Point a demo semi-supervised segmentation config (labelled and
+    unlabelled sets, validation) at ``data_root/cityscapes_demo``."""
+    root = osp.join(data_root, 'cityscapes_demo') + '/'
+    for part in ('labeled', 'unlabeled'):
+        cfg.train_dataloader.dataset[part].data_root = root
+    cfg.val_dataloader.dataset.data_root = root
+    return cfg
+
+
 def run_tool(*args, env=None, timeout=900):
     """Run ``python tools/<args>`` from the repository root (training with
     ``--amp`` when ``MMKD_AMP=1``: tools/gpu_smoke.sh)."""

@@ -190,12 +190,20 @@ CASES = dict(rail_best=_rail_best, ema_buffers=_ema_buffers,
 
 
 # -- two-process demo runs (slow) ---------------------------------------------
-def _dist_train(config, work_dir):
+def _dist_train(cfg, tmp_path, iters):
+    """``iters`` iterations of ``cfg`` in two processes, a checkpoint at the
+    end, validation only there: (exit status, output)."""
     import os
     import subprocess
     import sys
 
     from conftest import ROOT
+    cfg.model.student.init_cfg = None
+    cfg.train_cfg.max_iters = iters
+    cfg.train_cfg.val_interval = 1000
+    cfg.default_hooks.checkpoint.interval = iters
+    config, work_dir = str(tmp_path / 'cfg.py'), str(tmp_path / 'wd')
+    cfg.dump(config)
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(_free_port()),
                OMP_NUM_THREADS='1')
     r = subprocess.run(['bash', 'tools/dist_train.sh', config, '2',
@@ -212,16 +220,11 @@ def test_soft_teacher_demo_trains_in_two_processes(tmp_path, demo_root):
     from conftest import config_file, load_config, point_semi_det_config_at
     cfg = point_semi_det_config_at(load_config(config_file(
         'soft_teacher_faster_rcnn_r18_demo_coco_10p')), demo_root)
-    cfg.model.student.init_cfg = None
     # the statistics hook reads the demo set's hidden labels (not here)
     cfg.custom_hooks = [h for h in cfg.custom_hooks
                         if h.type != 'PseudoLabelStatsHook']
     cfg.global_batch = dict(size=8)
-    cfg.train_cfg.max_iters = 2
-    cfg.train_cfg.val_interval = 1000
-    cfg.default_hooks.checkpoint.interval = 2
-    cfg.dump(str(tmp_path / 'st.py'))
-    rc, out = _dist_train(str(tmp_path / 'st.py'), str(tmp_path / 'wd'))
+    rc, out = _dist_train(cfg, tmp_path, iters=2)
     assert rc == 0, out[-4000:]
     assert ('global batch 8 (1 labelled : 3 unlabelled per unit) kept on 2 '
             'processes: 4 per process') in out
@@ -239,19 +242,11 @@ def test_segmentation_mean_teacher_with_dynamic_thresholds_in_two_processes(
     score buffer is global, so rank 0's checkpoint holds both ranks' scores
     of the step -- 2 x ``max_observed_per_class`` of a class seen in
     thousands of pixels (one rank's alone: 1 x)."""
-    from conftest import config_file, load_config
-    root = osp.join(demo_root, 'cityscapes_demo') + '/'
-    cfg = load_config(config_file(
-        'mean_teacher_deeplabv3_mbv2_demo_cityscapes_1-8_dynamic'))
-    cfg.model.student.init_cfg = None
-    for part in ('labeled', 'unlabeled'):
-        cfg.train_dataloader.dataset[part].data_root = root
-    cfg.val_dataloader.dataset.data_root = root
-    cfg.train_cfg.max_iters = 1
-    cfg.train_cfg.val_interval = 1000
-    cfg.default_hooks.checkpoint.interval = 1
-    cfg.dump(str(tmp_path / 'mt.py'))
-    rc, out = _dist_train(str(tmp_path / 'mt.py'), str(tmp_path / 'wd'))
+    from conftest import config_file, load_config, point_semi_seg_config_at
+    cfg = point_semi_seg_config_at(load_config(config_file(
+        'mean_teacher_deeplabv3_mbv2_demo_cityscapes_1-8_dynamic')),
+        demo_root)
+    rc, out = _dist_train(cfg, tmp_path, iters=1)
     assert rc == 0, out[-4000:]
     assert 'global batch:' in out
     state = torch.load(tmp_path / 'wd' / 'iter_1.pth',

@@ -175,13 +175,10 @@ def test_the_hidden_ground_truth_reaches_statistics_not_the_loss():
 @pytest.mark.slow
 def test_mean_teacher_demo_config_trains_and_evaluates_members(tmp_path,
                                                                demo_root):
-    root = osp.join(demo_root, 'cityscapes_demo') + '/'
-    cfg = load_config(CONFIG)
+    from conftest import point_semi_seg_config_at
+    cfg = point_semi_seg_config_at(load_config(CONFIG), demo_root)
     cfg.model.student.init_cfg = None
     cfg.model.pseudo_labeller.score_thr = 0.05
-    for part in ('labeled', 'unlabeled'):
-        cfg.train_dataloader.dataset[part].data_root = root
-    cfg.val_dataloader.dataset.data_root = root
     cfg.train_cfg.max_iters = 3
     cfg.train_cfg.val_interval = 3
     cfg.default_hooks.logger.interval = 1

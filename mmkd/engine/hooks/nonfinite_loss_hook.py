@@ -27,7 +27,7 @@ def first_nonfinite(log_vars: dict):
              for name, value in log_vars.items() if 'loss' in name]
     terms.sort(key=lambda term: term[0] == 'loss')
     if not terms or bool(torch.isfinite(
-            torch.stack([value.cpu() for _, value in terms])).all()):
+            torch.stack([value for _, value in terms])).all()):
         return None
     for name, value in terms:
         if not torch.isfinite(value):
