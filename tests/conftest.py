@@ -6,13 +6,28 @@ import sys
 import pytest
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-# a small thread count keeps the tests predictable on a 2-core machine
-os.environ.setdefault('OMP_NUM_THREADS', '2')
+# one thread per core: 2 threads alone, 1 in each of 2 pytest-xdist
+# workers (4 OpenMP threads on 2 cores wait on each other at every barrier)
+os.environ.setdefault('OMP_NUM_THREADS', str(max(1, min(2, (
+    os.cpu_count() or 2) // int(os.environ.get('PYTEST_XDIST_WORKER_COUNT',
+                                               1))))))
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         'markers', 'slow: runs training or full-size models (minutes)')
+
+
+def pytest_collection_modifyitems(config, items):
+    """Longest first: the docs pages' command runs, then the other slow
+    tests, then the rest, so that pytest-xdist's workers (dealt tests in
+    this order) finish together instead of one waiting on a last long
+    test."""
+    def rank(item):
+        if item.get_closest_marker('slow') is None:
+            return 2
+        return 0 if 'test_page_commands_run_in_order' in item.name else 1
+    items.sort(key=rank)
 
 
 @pytest.fixture(scope='session', autouse=True)
@@ -102,12 +117,62 @@ def point_semi_seg_config_at(cfg, data_root):
 
 def run_tool(*args, env=None, timeout=900):
     """Run ``python tools/<args>`` from the repository root (training with
-    ``--amp`` when ``MMKD_AMP=1``: tools/gpu_smoke.sh)."""
+    ``--amp`` when ``MMKD_AMP=1``: tools/gpu_smoke.sh), as a child forked
+    from this test process's tool server (``tests/tool_server.py``: the
+    libraries imported once; ``MMKD_TEST_FORK=0`` starts a new interpreter
+    each time instead)."""
     full_env = dict(os.environ, **(env or {}))
     if os.environ.get('MMKD_AMP') == '1' and args[0] == 'tools/train.py':
         args = (*args, '--amp')
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=timeout)
+    if os.environ.get('MMKD_TEST_FORK') == '0' or not args[0].endswith('.py'):
+        return subprocess.run([sys.executable, *args], cwd=ROOT,
+                              env=full_env, capture_output=True, text=True,
+                              timeout=timeout)
+    return _tool_server().run(list(args), full_env, timeout)
+
+
+class _ToolServer:
+
+    def __init__(self):
+        self.process = subprocess.Popen(
+            [sys.executable, osp.join(ROOT, 'tests', 'tool_server.py')],
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True)
+
+    def run(self, args, env, timeout):
+        import json
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            out, err = osp.join(tmp, 'stdout'), osp.join(tmp, 'stderr')
+            self.process.stdin.write(json.dumps(dict(
+                args=args, env=env, cwd=ROOT, stdout=out, stderr=err,
+                timeout=timeout)) + '\n')
+            self.process.stdin.flush()
+            answer = json.loads(self.process.stdout.readline())
+            with open(out, errors='replace') as f_out, \
+                    open(err, errors='replace') as f_err:
+                stdout, stderr = f_out.read(), f_err.read()
+        if answer['timed_out']:
+            raise subprocess.TimeoutExpired([sys.executable, *args], timeout,
+                                            stdout, stderr)
+        return subprocess.CompletedProcess([sys.executable, *args],
+                                           answer['rc'], stdout, stderr)
+
+
+_SERVER = []
+
+
+def _tool_server():
+    if not _SERVER or _SERVER[0].process.poll() is not None:
+        _SERVER[:] = [_ToolServer()]
+    return _SERVER[0]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    for server in _SERVER:  # end of input: the server's loop ends
+        server.process.stdin.close()
+        server.process.wait(timeout=60)
+        server.process.stdout.close()
 
 
 def assert_plain_checkpoint_fills_members(model, plain, tmp_path):
@@ -128,6 +193,9 @@ def assert_plain_checkpoint_fills_members(model, plain, tmp_path):
 # keys whose integer values are image sizes in mmdet / mmseg pipelines,
 # data preprocessors and sliding-window test settings
 IMAGE_SIZE_KEYS = ('crop_size', 'scale', 'size', 'stride')
+# keys whose values are 3-D patch sizes in MONAI transforms and sliding
+# windows (CBCT configs)
+VOLUME_SIZE_KEYS = ('spatial_size', 'roi_size')
 
 
 def write_config(path, lines, ci_factor=4):
@@ -137,7 +205,8 @@ def write_config(path, lines, ci_factor=4):
     ``ci_factor`` times smaller in each side (resize scales, crops, the
     padding size and sliding windows): the architecture, losses, hooks and
     schedule stay the config's, the pixels are fewer (an R101 at 801 px
-    crops costs minutes a step on 2 cores). Outside CI the config runs as
+    crops costs minutes a step on 2 cores). A 3-D config's patches are
+    shrunk by ``shrink_for_ci``'s rule. Outside CI the config runs as
     written."""
     from mmengine.config import Config
     path = str(path)
@@ -146,9 +215,20 @@ def write_config(path, lines, ci_factor=4):
     if not os.environ.get('CI') or ci_factor == 1:
         return path
     cfg = Config.fromfile(path)
-    _shrink_image_sizes(cfg._cfg_dict, ci_factor)
+    shrink_for_ci(cfg._cfg_dict, ci_factor)
     cfg.dump(path)
     return path
+
+
+def shrink_for_ci(cfg_dict, factor=4):
+    """Fewer pixels for a CI run of a full-size config: 2-D image sizes
+    ``factor`` times smaller; a 3-D (CBCT) config's patches and sliding
+    window halved per side, rounded down to a multiple of 16 (V-Net's four
+    stride-2 stages): 112 x 112 x 80 -> 48 x 48 x 32, the demo's patch."""
+    if 'Volume' in str(cfg_dict.get('val_evaluator')):
+        _shrink_volume_sizes(cfg_dict)
+    else:
+        _shrink_image_sizes(cfg_dict, factor)
 
 
 def _is_size(value):
@@ -163,6 +243,20 @@ def _shrink(value, factor):
     if isinstance(value, int):
         return max(32, value // factor)
     return type(value)(_shrink(v, factor) for v in value)
+
+
+def _shrink_volume_sizes(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in VOLUME_SIZE_KEYS and _is_size(value) and \
+                    not isinstance(value, int) and len(value) == 3:
+                node[key] = type(value)(max(16, v // 2 // 16 * 16)
+                                        for v in value)
+            else:
+                _shrink_volume_sizes(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _shrink_volume_sizes(value)
 
 
 def _shrink_image_sizes(node, factor):

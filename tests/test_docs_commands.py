@@ -12,7 +12,7 @@ What the harness changes in a page's commands, and nothing else:
   (or one epoch) without validation (the pages' ``tools/test.py`` commands
   evaluate what was trained), no loader workers, no
   downloads (ImageNet ``init_cfg`` / ``pretrained`` off), and in CI images
-  four times smaller (``conftest.write_config``'s rule; not for 3D).
+  four times smaller and 3-D patches halved (``conftest.shrink_for_ci``).
   ``train_cfg.max_iters=`` / ``val_interval=`` given on the command line
   are set to the short values, and ``tools/train.py`` gets
   ``--work-dir work_dirs/<config name>`` (mmengine's default) when the page
@@ -33,13 +33,14 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import unittest
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, _shrink_image_sizes
+from conftest import ROOT, shrink_for_ci
 
 ITERS = 1
 NO_VAL = 10**6  # the page's tools/test.py commands evaluate
@@ -158,6 +159,7 @@ def test_page_commands_run_in_order(page, demo_root, tmp_path):
         if language != 'bash':
             continue
         script = rewrite(source, box)
+        start = time.perf_counter()
         r = subprocess.run(['bash', '-euo', 'pipefail', '-c', script],
                            cwd=box, env=env, capture_output=True, text=True,
                            timeout=1800)
@@ -165,6 +167,7 @@ def test_page_commands_run_in_order(page, demo_root, tmp_path):
             f'{page}:{line}: the block failed (rc {r.returncode})\n'
             f'{source}\n--- as run ---\n{script}\n--- output ---\n'
             f'{(r.stdout + r.stderr)[-5000:]}')
+        print(f'{page}:{line}: {time.perf_counter() - start:.0f} s')
 
 
 # -- the commands ------------------------------------------------------------
@@ -211,8 +214,8 @@ def short_config(path, box):
     if cfg.get('default_hooks', {}).get('logger'):
         cfg.default_hooks.logger.interval = 1
     _no_downloads(cfg._cfg_dict)
-    if os.environ.get('CI') and 'Volume' not in str(cfg.get('val_evaluator')):
-        _shrink_image_sizes(cfg._cfg_dict, 4)
+    if os.environ.get('CI'):
+        shrink_for_ci(cfg._cfg_dict, 4)
     out = osp.join(box, '.short', osp.basename(path))
     os.makedirs(osp.dirname(out), exist_ok=True)
     cfg.dump(out)

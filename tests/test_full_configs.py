@@ -140,8 +140,7 @@ def test_full_config_runs_one_iteration(config, demo_root, tmp_path):
         lines.append(f"{key} = dict(num_workers=1, persistent_workers=False, "
                      f"dataset={dataset})")
     lines += [e.format(root=root) for e in extra]
-    cfg = write_config(tmp_path / 'cfg.py', lines,
-                       ci_factor=1 if kind.startswith('cbct') else 4)
+    cfg = write_config(tmp_path / 'cfg.py', lines)
     wd = str(tmp_path / 'wd')
     r = run_tool('tools/train.py', cfg, '--work-dir', wd)
     out = r.stdout + r.stderr
