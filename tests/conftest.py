@@ -128,51 +128,70 @@ def run_tool(*args, env=None, timeout=900):
         return subprocess.run([sys.executable, *args], cwd=ROOT,
                               env=full_env, capture_output=True, text=True,
                               timeout=timeout)
-    return _tool_server().run(list(args), full_env, timeout)
+    return tool_server().run(list(args), full_env, timeout)
 
 
 class _ToolServer:
+    """One ``tests/tool_server.py`` per test process, on a Unix socket."""
 
     def __init__(self):
+        import tempfile
+        self.folder = tempfile.mkdtemp(prefix='mmkd-tools-')
+        self.socket = osp.join(self.folder, 'socket')
         self.process = subprocess.Popen(
-            [sys.executable, osp.join(ROOT, 'tests', 'tool_server.py')],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True)
+            [sys.executable, osp.join(ROOT, 'tests', 'tool_server.py'),
+             self.socket], cwd=ROOT, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout.readline().strip() == 'ready'
 
     def run(self, args, env, timeout):
         import json
+        import socket
         import tempfile
-        with tempfile.TemporaryDirectory() as tmp:
-            out, err = osp.join(tmp, 'stdout'), osp.join(tmp, 'stderr')
-            self.process.stdin.write(json.dumps(dict(
-                args=args, env=env, cwd=ROOT, stdout=out, stderr=err,
-                timeout=timeout)) + '\n')
-            self.process.stdin.flush()
-            answer = json.loads(self.process.stdout.readline())
-            with open(out, errors='replace') as f_out, \
-                    open(err, errors='replace') as f_err:
-                stdout, stderr = f_out.read(), f_err.read()
+        with tempfile.TemporaryFile('w+', errors='replace') as out, \
+                tempfile.TemporaryFile('w+', errors='replace') as err, \
+                open(os.devnull) as stdin, \
+                socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.connect(self.socket)
+            request = dict(args=args, env=env, cwd=ROOT, timeout=timeout)
+            socket.send_fds(conn, [json.dumps(request).encode() + b'\n'],
+                            [stdin.fileno(), out.fileno(), err.fileno()])
+            answer = b''
+            while not answer.endswith(b'\n'):
+                chunk = conn.recv(4096)
+                assert chunk, 'the tool server stopped'
+                answer += chunk
+            answer = json.loads(answer)
+            out.seek(0)
+            err.seek(0)
+            stdout, stderr = out.read(), err.read()
         if answer['timed_out']:
             raise subprocess.TimeoutExpired([sys.executable, *args], timeout,
                                             stdout, stderr)
         return subprocess.CompletedProcess([sys.executable, *args],
                                            answer['rc'], stdout, stderr)
 
+    def stop(self):
+        import shutil
+        self.process.terminate()
+        self.process.wait(timeout=60)
+        self.process.stdout.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
 
 _SERVER = []
 
 
-def _tool_server():
+def tool_server():
+    """This test process's tool server (started on first use)."""
     if not _SERVER or _SERVER[0].process.poll() is not None:
         _SERVER[:] = [_ToolServer()]
     return _SERVER[0]
 
 
 def pytest_sessionfinish(session, exitstatus):
-    for server in _SERVER:  # end of input: the server's loop ends
-        server.process.stdin.close()
-        server.process.wait(timeout=60)
-        server.process.stdout.close()
+    for server in _SERVER:
+        server.stop()
 
 
 def assert_plain_checkpoint_fills_members(model, plain, tmp_path):

@@ -17,6 +17,9 @@ What the harness changes in a page's commands, and nothing else:
   are set to the short values, and ``tools/train.py`` gets
   ``--work-dir work_dirs/<config name>`` (mmengine's default) when the page
   gives none;
+- ``python tools/<x>.py`` runs as a child forked from the tests' tool server
+  (``tests/python_shim.py``; the libraries imported once), as the tests'
+  ``run_tool`` does (``MMKD_TEST_FORK=0``: a new interpreter each time);
 - ``tools/make_demo_data.py`` gets the small counts of the tests' demo data;
 - a ``python`` block whose first line is ``# <path>.py`` is written to that
   path (a config the page asks you to write); other ``python`` blocks are
@@ -40,7 +43,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT, shrink_for_ci
+from conftest import ROOT, shrink_for_ci, tool_server
 
 ITERS = 1
 NO_VAL = 10**6  # the page's tools/test.py commands evaluate
@@ -143,6 +146,17 @@ def test_page_commands_run_in_order(page, demo_root, tmp_path):
         MAKERS[kind](demo_root, osp.join(box, 'data'))
     env = dict(os.environ, PATH=osp.dirname(sys.executable) + os.pathsep +
                os.environ.get('PATH', ''))
+    if os.environ.get('MMKD_TEST_FORK') != '0':
+        # `python tools/<x>.py` forked from the tool server (conftest)
+        shim = osp.join(box, '.bin', 'python')
+        os.makedirs(osp.dirname(shim))
+        with open(shim, 'w') as f:
+            f.write(f'#!/bin/sh\nexec "{sys.executable}" '
+                    f'"{osp.join(ROOT, "tests", "python_shim.py")}" "$@"\n')
+        os.chmod(shim, 0o755)
+        env.update(PATH=osp.dirname(shim) + os.pathsep + env['PATH'],
+                   MMKD_TOOL_SERVER=tool_server().socket,
+                   MMKD_REAL_PYTHON=sys.executable)
     for language, source, line, skip in blocks(page):
         if skip is not None:
             print(f'{page}:{line}: not run ({skip})')

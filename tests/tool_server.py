@@ -1,17 +1,20 @@
 """Runs ``python tools/<x>.py ...`` for the tests without paying the imports
 (torch, mmengine, mmdet, mmseg, MONAI: ~7 s) at every run.
 
-conftest.run_tool starts one server per test process. The server imports
-the libraries once, then forks one child per request: the child is a fresh
+conftest starts one server per test process. The server imports the
+libraries once, then forks one child per request: the child is a fresh
 process as far as the tool can tell (its own pid, argv, environment,
-working directory, stdout and stderr files, ``__name__ == '__main__'``) and
+working directory, stdin / stdout / stderr, ``__name__ == '__main__'``) and
 exits with the tool's exit status, as ``python tools/<x>.py`` would. The
 server runs no torch operation before it forks, so no OpenMP thread pool is
 copied into a child.
 
-Protocol: one JSON request per line on stdin
-``{"args": [...], "env": {...}, "cwd": ..., "stdout": path, "stderr": path,
-"timeout": s}``, one JSON answer per line ``{"rc": n, "timed_out": bool}``.
+Protocol, on the Unix socket named by the first argument (the server
+prints ``ready`` once it listens): one connection per run; the client sends
+``{"args": [...], "env": {...}, "cwd": ..., "timeout": s}`` with its three
+standard file descriptors attached (``socket.send_fds``), and reads back
+``{"rc": n, "timed_out": bool}``. ``tests/python_shim.py`` is such a client
+that stands in for ``python`` in the docs pages' commands.
 """
 import atexit
 import json
@@ -19,6 +22,7 @@ import logging
 import os
 import runpy
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -48,15 +52,12 @@ def exit_code(exc):
     return 1
 
 
-def run_child(request):
+def run_child(request, fds):
     """In the forked child: become ``python <args>`` and exit."""
     os.setpgid(0, 0)  # the server kills the group on a timeout
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    for fd, key in ((1, 'stdout'), (2, 'stderr')):
-        target = os.open(request[key], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-        os.dup2(target, fd)
-        os.close(target)
+    for fd, received in enumerate(fds):
+        os.dup2(received, fd)
+        os.close(received)
     os.chdir(request['cwd'])
     os.environ.clear()
     os.environ.update(request['env'])
@@ -80,6 +81,17 @@ def run_child(request):
         os._exit(code)
 
 
+def receive(conn):
+    data, fds = b'', []
+    while not data.endswith(b'\n'):
+        chunk, got, _, _ = socket.recv_fds(conn, 1 << 20, 3)
+        if not chunk:
+            raise ConnectionError('the client left before its request')
+        data += chunk
+        fds += got
+    return json.loads(data), fds
+
+
 def wait(pid, timeout):
     deadline = time.monotonic() + timeout
     delay = 0.005
@@ -96,21 +108,33 @@ def wait(pid, timeout):
 
 
 def main():
-    answers = os.fdopen(os.dup(1), 'w')
-    quiet = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(quiet, 1)  # nothing the libraries print reaches the answers
     preload()
-    for line in sys.stdin:
-        request = json.loads(line)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            answers.close()
-            run_child(request)
-        rc, timed_out = wait(pid, request['timeout'])
-        answers.write(json.dumps(dict(rc=rc, timed_out=timed_out)) + '\n')
-        answers.flush()
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(sys.argv[1])
+    server.listen()
+    print('ready', flush=True)
+    while True:
+        conn, _ = server.accept()
+        with conn:
+            try:
+                request, fds = receive(conn)
+            except (ConnectionError, ValueError):
+                continue
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                server.close()
+                conn.close()
+                run_child(request, fds)
+            for fd in fds:
+                os.close(fd)
+            rc, timed_out = wait(pid, request.get('timeout', 3600))
+            try:
+                conn.sendall(json.dumps(dict(
+                    rc=rc, timed_out=timed_out)).encode() + b'\n')
+            except OSError:
+                pass
 
 
 if __name__ == '__main__':
