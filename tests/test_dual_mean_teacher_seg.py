@@ -63,6 +63,29 @@ def test_filter_rejects_disagreeing_crops_and_keeps_the_consensus(
     assert (targets[1].pseudo_weight.data[0] == 0).all()
 
 
+def test_agreement_is_measured_on_the_image_not_its_padding(monkeypatch):
+    """A 4 x 1 image padded to 4 x 4: the teachers agree on the padding
+    (class 1) and disagree on every image pixel (2 vs 3). Counted over the
+    whole crop the agreement would be 1/3 (class 1: IoU 1; 2, 3: 0) and
+    pass τ 0.3; over the image it is 0: rejected."""
+    model = _model(agreement_thr=0.3)
+    a = torch.ones(1, 4, 4, dtype=torch.long)
+    b = a.clone()
+    a[0, :, 0], b[0, :, 0] = 2, 3
+    probs = dict(teacher_a=_confident(a), teacher_b=_confident(b))
+    monkeypatch.setattr(model, 'teacher_probs',
+                        lambda inputs, name=None: probs[name])
+    sample = SegDataSample(metainfo=dict(img_shape=(4, 1), ori_shape=(4, 1),
+                                         pad_shape=(4, 4)))
+    targets, info = model.pseudo_label(torch.zeros(1, 3, 4, 4), [sample])
+    assert info['rejected'] == 1.0
+    assert (targets[0].gt_sem_seg.data == 255).all()
+    # the same maps on an unpadded 4 x 4 image: agreement 1/3, kept
+    targets, info = model.pseudo_label(torch.zeros(1, 3, 4, 4), _samples(1))
+    assert info['rejected'] == 0.0
+    assert (targets[0].gt_sem_seg.data[0][:, 1:] == 1).all()
+
+
 def _class_one(conf, classes=19):
     """(1, C, H, W) probabilities: class 1 at ``conf`` (H, W) per pixel,
     the rest spread evenly."""

@@ -15,7 +15,7 @@ model = dict(
                       base_channels=16, dropout=0.5),
         num_classes=2,
         roi_size=patch_size,
-        sw_overlap=(0.43, 0.43, 0.6),
+        sw_overlap=(0.428, 0.428, 0.6),  # stride 64/64/32
         min_component_size=3000),
     unsup_weight=0.1,
     unsup_rampup_iters=3000,

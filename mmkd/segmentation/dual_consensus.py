@@ -1,6 +1,6 @@
 """Dual Mean-Teacher for segmentation (after DMT, Lin et al., NeurIPS 2023):
 the agreement of two teachers' class maps and their consensus pixels."""
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -31,12 +31,18 @@ def class_map_agreement(a: Tensor, b: Tensor,
 
 
 def consensus_labels(probs_a: Tensor, probs_b: Tensor, delta: float = 0.5,
-                     ignore_index: int = 255) -> Tuple[Tensor, float]:
+                     ignore_index: int = 255,
+                     valid: Optional[Tensor] = None) -> Tuple[Tensor, float]:
     """``(labels, agreement)`` of two teachers' softmax maps ``(C, H, W)``:
     a pixel gets class c only where both teachers predict c with confidence
     ≥ δ, else ``ignore_index``; ``agreement`` is
-    :func:`class_map_agreement` of the two binarised maps."""
+    :func:`class_map_agreement` of the two binarised maps over the
+    ``valid`` pixels (``(H, W)`` bool; e.g. not padding: teachers that agree
+    on the padding of a crop must not pass the filter for it)."""
     a = confident_class_map(probs_a, delta, ignore_index)
     b = confident_class_map(probs_b, delta, ignore_index)
+    if valid is not None:
+        a = a.masked_fill(~valid, ignore_index)
+        b = b.masked_fill(~valid, ignore_index)
     labels = torch.where(a == b, a, torch.full_like(a, ignore_index))
     return labels, class_map_agreement(a, b, ignore_index)

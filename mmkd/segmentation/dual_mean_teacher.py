@@ -82,7 +82,8 @@ class DualMeanTeacherSegmentor(SemiSegmentor):
         targets, rejected = [], 0
         for i, sample in enumerate(data_samples):
             label, agreement = consensus_labels(probs_a[i], probs_b[i],
-                                                self.delta, self.ignore_index)
+                                                self.delta, self.ignore_index,
+                                                valid=~padded[i])
             weight = torch.ones_like(score[i])
             if self.pseudo_labeller is not None:
                 tier_label, weight = self.pseudo_labeller(mean[i])

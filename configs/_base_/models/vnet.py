@@ -8,6 +8,6 @@ model = dict(
     num_classes=2,
     loss_weights=(1.0, 1.0),
     roi_size=(112, 112, 80),
-    sw_overlap=(0.43, 0.43, 0.6),  # stride 64/64/32 for a 112x112x80 window
+    sw_overlap=(0.428, 0.428, 0.6),  # stride 64/64/32 for a 112x112x80 window
     sw_batch_size=4,  # windows per forward (1 is slow on CPU)
     min_component_size=3000)
