@@ -181,6 +181,31 @@ def test_regression_from_positives_only_equals_the_full_roi_loss():
     assert model.student.roi_head.bbox_head.fc_reg.weight.grad.abs().sum() > 0
 
 
+def test_a_middle_tier_box_weighs_its_regression_by_its_score():
+    """Dual thresholds (methods.md §3): a pseudo box between τ_low and
+    τ_high has weight = score in its RoIs' losses, regression included.
+    Image 0's box at weight 0.5, image 1's at 1: the loss is the weight-1
+    loss minus half of image 0's share."""
+    model = _model()
+    inputs, samples = _image_batch()
+    x = model.student.extract_feat(inputs)
+    boxes = torch.tensor([[9., 9., 41., 35.], [6., 10., 38., 38.],
+                          [40., 40., 60., 60.]])
+    proposals = [InstanceData(bboxes=boxes.clone()) for _ in samples]
+
+    def loss(w0, w1):
+        inst = [s.gt_instances.clone() for s in samples]
+        inst[0].weights = torch.tensor([w0])
+        inst[1].weights = torch.tensor([w1])
+        torch.manual_seed(4)
+        return model.rcnn_reg_loss(x, proposals, inst).item()
+
+    full, only_1 = loss(1.0, 1.0), loss(0.0, 1.0)
+    assert 0 < only_1 < full
+    assert loss(0.5, 1.0) == pytest.approx(only_1 + 0.5 * (full - only_1),
+                                           rel=1e-5)
+
+
 def test_no_pseudo_boxes_gives_zero_unsupervised_loss_not_nan():
     model = _model()
     model.train()

@@ -84,7 +84,8 @@ class SoftTeacher(TeacherStudentDetector):
     * RoI regression on pseudo boxes with uncertainty < ``reg_pseudo_thr``;
     * with a dual-threshold pseudo-labeller (``DynamicDualThreshold``):
       the RPN learns from the hard tier only (weight 1), each foreground RoI
-      is weighted by its pseudo box's weight, and background RoIs inside an
+      is weighted by its pseudo box's weight in classification and
+      regression, and background RoIs inside an
       ignore region (IoU ≥ ``ignore_iou_thr``) get no loss;
     * Mask R-CNN: mask loss on the classification positives, targets = the
       teacher's masks moved into the student view.
@@ -354,7 +355,11 @@ class SoftTeacher(TeacherStudentDetector):
         if bbox_head.reg_decoded_bbox:
             bbox_pred = bbox_head.bbox_coder.decode(pos_rois[:, 1:],
                                                     bbox_pred)
+        # a middle-tier pseudo box (dual thresholds) weighs its RoIs'
+        # regression by its score, as their classification (methods.md §3)
+        box_weight = torch.cat([box_weights(inst)[res.pos_assigned_gt_inds]
+                                for res, inst in zip(sampling, instances)])
         # avg_factor: all sampled RoIs, as BBoxHead.loss
         return bbox_head.loss_bbox(bbox_pred, bbox_targets[pos],
-                                   bbox_weights[pos],
+                                   bbox_weights[pos] * box_weight[:, None],
                                    avg_factor=bbox_targets.size(0))
