@@ -10,6 +10,7 @@ from mmengine.structures import InstanceData
 from mmkd.registry import MODELS
 from mmkd.teacher_student.dual_pairs import (
     DUAL_PAIRS,
+    DUAL_TEACHERS,
     dual_pair_members,
     dual_sup_losses,
 )
@@ -68,7 +69,7 @@ class DualSoftTeacher(SoftTeacher):
         both teachers (a consensus box scores the mean of its pair's)."""
         scores, labels = zip(*(
             self.matched_scores(getattr(self, t), inputs, data_samples)
-            for _, t in PAIRS))
+            for t in DUAL_TEACHERS))
         return torch.cat(scores), torch.cat(labels)
 
     def teacher_detections(self, teacher, inputs, data_samples):
@@ -79,7 +80,7 @@ class DualSoftTeacher(SoftTeacher):
 
     def pseudo_label(self, inputs, data_samples):
         feats, results = {}, {}
-        for _, teacher in PAIRS:
+        for teacher in DUAL_TEACHERS:
             feats[teacher], results[teacher] = self.teacher_detections(
                 getattr(self, teacher), inputs, data_samples)
         kept, ignored, accepted = [], [], []
@@ -93,11 +94,11 @@ class DualSoftTeacher(SoftTeacher):
                 labels=torch.cat([ignore.labels, tier_ignored.labels]),
                 scores=torch.cat([ignore.scores, tier_ignored.scores])))
             accepted.append(agreement >= self.agreement_thr)
-        for student, teacher in PAIRS:  # each student's own uncertainty
+        for tag, student, teacher in PAIRS:  # own teacher's uncertainty
             with self.using_pair(student, teacher):
                 for inst, unc in zip(kept, self.regression_uncertainty(
                         feats[teacher], kept, data_samples)):
-                    setattr(inst, f'reg_unc_{student[-1]}', unc)
+                    setattr(inst, f'reg_unc_{tag}', unc)
         return self.as_targets(data_samples, kept, ignored), dict(
             teacher_feats=feats, accepted=accepted)
 
@@ -109,20 +110,20 @@ class DualSoftTeacher(SoftTeacher):
         if not idx:  # every image rejected: no unsupervised loss
             return losses
         inputs = inputs[idx]
-        for student, teacher in PAIRS:
+        for tag, student, teacher in PAIRS:
             kept = []
             for i in idx:
                 sample = copy.copy(samples[i])
                 fields = dict(sample.gt_instances.items())
                 # a new InstanceData: a shallow copy shares its field set
                 sample.gt_instances = InstanceData(
-                    **fields, reg_unc=fields[f'reg_unc_{student[-1]}'])
+                    **fields, reg_unc=fields[f'reg_unc_{tag}'])
                 kept.append(sample)
             feats = tuple(f[idx] for f in info['teacher_feats'][teacher])
             with self.using_pair(student, teacher):
                 pair_losses = super().unsup_loss(
                     inputs, kept, dict(teacher_feats=feats))
-            losses.update({f'{student[-1]}_{k}': v
+            losses.update({f'{tag}_{k}': v
                            for k, v in pair_losses.items()})
         return losses
 
@@ -133,7 +134,7 @@ class DualSoftTeacher(SoftTeacher):
         # keep each teacher's instances before the next one replaces them
         per_teacher = [
             [r.pred_instances for r in getattr(self, t).predict(
-                inputs, data_samples)] for _, t in PAIRS]
+                inputs, data_samples)] for t in DUAL_TEACHERS]
         max_per_img = self.teacher_a.test_cfg.rcnn.get('max_per_img', 100)
         out = []
         for sample, pa, pb in zip(data_samples, *per_teacher):

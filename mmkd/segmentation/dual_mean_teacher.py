@@ -8,6 +8,7 @@ import torch
 from mmkd.registry import MODELS
 from mmkd.teacher_student.dual_pairs import (
     DUAL_PAIRS,
+    DUAL_TEACHERS,
     dual_pair_members,
     dual_sup_losses,
 )
@@ -55,7 +56,7 @@ class DualMeanTeacherSegmentor(SemiSegmentor):
                                 kwargs),
             predict_on=predict_on, **kwargs)
         classes = [getattr(self, s).decode_head.num_classes
-                   for s, _ in PAIRS]
+                   for s in ('student_a', 'student_b')]
         if classes[0] != classes[1]:
             raise ValueError(f'student_a predicts {classes[0]} classes, '
                              f'student_b {classes[1]}')
@@ -69,7 +70,7 @@ class DualMeanTeacherSegmentor(SemiSegmentor):
         """``threshold_scores='labelled'``: the scores of the two teachers'
         mean softmax map -- the map the labeller's tiers apply to -- at the
         labelled pixels it predicts right."""
-        mean = sum(self.teacher_probs(inputs, t) for _, t in PAIRS) / 2
+        mean = sum(self.teacher_probs(inputs, t) for t in DUAL_TEACHERS) / 2
         return self.right_pixel_scores(mean, data_samples)
 
     def pseudo_label(self, inputs, data_samples):
@@ -103,11 +104,12 @@ class DualMeanTeacherSegmentor(SemiSegmentor):
     def unsup_loss(self, inputs, targets, info) -> Dict:
         labels, weights = self.label_maps(targets)
         losses = {}
-        for student, _ in PAIRS:
-            losses[f'{student[-1]}_loss_seg'] = self.pseudo_label_loss(
+        for pair in PAIRS:
+            student = pair.student
+            losses[f'{pair.tag}_loss_seg'] = self.pseudo_label_loss(
                 student, inputs, labels, weights)
             losses = self.with_feature_perturbation(losses, student, info,
-                                                    f'{student[-1]}_')
+                                                    f'{pair.tag}_')
         losses['rejected'] = labels.new_tensor(info['rejected'],
                                                dtype=torch.float32)
         losses['pseudo_coverage'] = (labels != self.ignore_index).float() \
@@ -119,5 +121,5 @@ class DualMeanTeacherSegmentor(SemiSegmentor):
         whole image or sliding window, as their ``test_cfg``)."""
         metas = [s.metainfo for s in data_samples]
         probs = sum(getattr(self, t).inference(inputs, metas).softmax(1)
-                    for _, t in PAIRS) / 2
+                    for t in DUAL_TEACHERS) / 2
         return self.teacher_a.postprocess_result(probs, data_samples)

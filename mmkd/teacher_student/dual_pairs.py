@@ -1,11 +1,21 @@
 """Dual Mean-Teacher's two teacher-student pairs, for any task: their member
 names, the core's member arguments, and the supervised loss of both
 students (the segmentation and detection methods share these)."""
-from typing import Dict
+from typing import Dict, NamedTuple
 
 from .members import check_pair_checkpoints
 
-DUAL_PAIRS = (('student_a', 'teacher_a'), ('student_b', 'teacher_b'))
+
+class Pair(NamedTuple):
+    """One teacher-student pair: ``tag`` prefixes its losses (``a_...``)."""
+    tag: str
+    student: str
+    teacher: str
+
+
+DUAL_PAIRS = (Pair('a', 'student_a', 'teacher_a'),
+              Pair('b', 'student_b', 'teacher_b'))
+DUAL_TEACHERS = tuple(pair.teacher for pair in DUAL_PAIRS)
 
 
 def dual_pair_members(owner: str, student_a, student_b, kwargs) -> Dict:
@@ -26,8 +36,8 @@ def dual_pair_members(owner: str, student_a, student_b, kwargs) -> Dict:
 def dual_sup_losses(model, inputs, data_samples) -> Dict:
     """Both students' supervised losses, keys prefixed ``a_`` / ``b_``."""
     losses = {}
-    for student, _ in DUAL_PAIRS:
-        for key, value in getattr(model, student).loss(inputs,
-                                                       data_samples).items():
-            losses[f'{student[-1]}_{key}'] = value
+    for pair in DUAL_PAIRS:
+        student = getattr(model, pair.student)
+        for key, value in student.loss(inputs, data_samples).items():
+            losses[f'{pair.tag}_{key}'] = value
     return losses
