@@ -299,3 +299,57 @@ def test_full_size_sliding_window_strides_are_the_references(config):
     assert tuple(roi) == (112, 112, 80)
     assert _get_scan_interval((224, 224, 160), roi, 3, overlap) == \
         (64, 64, 32)
+
+
+def test_spurious_prediction_and_per_case_lines():
+    """A volume with foreground predicted and none labelled scores Dice 0,
+    counts as ``spurious`` and has no distance; each volume's scores are
+    logged by case name."""
+    from mmengine.logging import MMLogger
+    gt = np.zeros((4, 4, 4), np.int64)
+    gt[:2] = 1
+    none = np.zeros_like(gt)
+    metric = VolumeSegMetric(num_classes=2)
+    samples = [_sample(gt, gt), _sample(gt, none), _sample(none, gt)]
+    for name, s in zip(('a.nii.gz', 'b.nii.gz', 'c.nii.gz'), samples):
+        s['img_path'] = f'/data/cbct/images/{name}'
+    metric.process({}, samples)
+    logger = MMLogger.get_instance('mmkd_metric_test')  # now current
+    lines = []
+    logger.info = lines.append
+    try:
+        res = metric.compute_metrics(metric.results)
+    finally:
+        del MMLogger._instance_dict['mmkd_metric_test']
+    assert res['Dice'] == pytest.approx(100 / 3)
+    assert res['spurious'] == 1 and res['empty'] == 1
+    assert res['HD95'] == 0  # only the perfect volume has a distance
+    assert lines == [
+        'a.nii.gz class 1: Dice 100.00, Jaccard 100.00, HD95 0.00, ASD 0.00',
+        'b.nii.gz class 1: predicted, nothing labelled (Dice 0, no '
+        'distance)',
+        'c.nii.gz class 1: labelled, nothing predicted (Dice 0, no '
+        'distance)']
+
+
+def test_asd_is_directed_from_the_prediction_to_the_label():
+    """A small cube inside a large one: the prediction's surface lies 2
+    voxels from the label's everywhere, while the label's far corners are
+    farther from the prediction; ``directed_asd=False`` pools both."""
+    from monai.metrics.utils import get_mask_edges, get_surface_distance
+    gt = np.zeros((12, 12, 12), np.int64)
+    gt[2:10, 2:10, 2:10] = 1
+    pred = np.zeros_like(gt)
+    pred[4:8, 4:8, 4:8] = 1
+
+    def asd(directed):
+        metric = VolumeSegMetric(num_classes=2, directed_asd=directed)
+        metric.process({}, [_sample(pred, gt)])
+        return metric.compute_metrics(metric.results)['ASD']
+
+    edges_p, edges_g = get_mask_edges(pred == 1, gt == 1)
+    p_to_g = get_surface_distance(edges_p, edges_g).mean()
+    g_to_p = get_surface_distance(edges_g, edges_p).mean()
+    assert p_to_g < g_to_p
+    assert asd(True) == pytest.approx(p_to_g)
+    assert p_to_g < asd(False) < g_to_p

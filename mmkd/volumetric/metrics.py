@@ -7,14 +7,19 @@ The surface distances are MONAI's (``compute_hausdorff_distance``,
 bookkeeping the papers' evaluation gets wrong: RAIL's ``test_util.py`` scores
 an empty prediction (0, 0, 0, 0), i.e. HD95 = ASD = 0, the best possible
 distance; here such a volume gets Dice = Jaccard = 0 and no distance (it is
-left out of the HD95/ASD means and counted as ``empty``).
+left out of the HD95/ASD means and counted as ``empty``), a volume with
+foreground predicted where none is labelled gets Dice = Jaccard = 0 and is
+counted as ``spurious``, and every volume's scores are logged by name so
+that a mean over fewer volumes than the data set says which ones.
 """
+import os
 import warnings
 from collections import OrderedDict
 
 import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
 
 from mmkd.registry import METRICS
 
@@ -59,9 +64,12 @@ class VolumeSegMetric(BaseMetric):
     averaged over volumes, in voxels and (``…_mm``) in millimetres.
 
     A class absent from both prediction and label is skipped for that
-    volume. A present class that the prediction misses entirely scores
+    volume. A labelled class that the prediction misses entirely scores
     Dice = Jaccard = 0, and counts in ``empty`` instead of scoring a
-    distance (an empty prediction has no surface; its distance is not 0).
+    distance (an empty prediction has no surface; its distance is not 0);
+    a class predicted where none is labelled scores Dice = Jaccard = 0 and
+    counts in ``spurious`` (no label surface: no distance either). Each
+    volume's scores are logged, one line per volume and class.
 
     Args:
         num_classes: classes, background included.
@@ -85,6 +93,9 @@ class VolumeSegMetric(BaseMetric):
         # has samples, across ranks and on one
         for sample in data_samples:
             self.results.append(self.volume_rows(sample))
+            case = sample.get('img_path') or f'volume {len(self.results)}'
+            for row in self.results[-1]:
+                row['case'] = os.path.basename(str(case))
 
     def volume_rows(self, sample) -> list:
         pred = as_numpy(sample['pred_seg_map'])
@@ -96,9 +107,10 @@ class VolumeSegMetric(BaseMetric):
             if not p.any() and not g.any():
                 continue
             inter = np.logical_and(p, g).sum()
-            row = dict(Dice=2 * inter / (p.sum() + g.sum()),
+            row = dict(cls=c, Dice=2 * inter / (p.sum() + g.sum()),
                        Jaccard=inter / np.logical_or(p, g).sum(),
-                       empty=float(g.any() and not p.any()))
+                       empty=float(g.any() and not p.any()),
+                       spurious=float(p.any() and not g.any()))
             if self.distances and p.any() and g.any():
                 row['HD95'], row['ASD'] = surface_distances(
                     p, g, None, self.directed_asd)
@@ -118,4 +130,19 @@ class VolumeSegMetric(BaseMetric):
                 vals = [r[key] for r in results if key in r]
                 out[key] = float(np.mean(vals)) if vals else float('nan')
         out['empty'] = int(sum(r['empty'] for r in results))
+        out['spurious'] = int(sum(r['spurious'] for r in results))
+        logger = MMLogger.get_current_instance()
+        for r in results:
+            logger.info(f"{r['case']} class {r['cls']}: " + self.case_line(r))
         return out
+
+    @staticmethod
+    def case_line(row) -> str:
+        if row['empty']:
+            return 'labelled, nothing predicted (Dice 0, no distance)'
+        if row['spurious']:
+            return 'predicted, nothing labelled (Dice 0, no distance)'
+        scores = [f"{k} {row[k] * 100:.2f}" for k in ('Dice', 'Jaccard')]
+        scores += [f'{k} {row[k]:.2f}' for k in
+                   ('HD95', 'ASD', 'HD95_mm', 'ASD_mm') if k in row]
+        return ', '.join(scores)
