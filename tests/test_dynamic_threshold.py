@@ -361,3 +361,87 @@ def test_detection_pictures_draw_each_tier_in_its_colour():
     assert picture[50 * k, 40 * k].tolist() == [230, 200, 0]  # weighted
     assert picture[20 * k, 50 * k].tolist() == [220, 0, 0]  # ignored: red
     assert picture[40 * k, 10 * k].tolist() == [0, 0, 0]
+
+
+def test_threshold_hook_logs_each_class_value_under_its_name():
+    """The values logged are the labeller's, class by class (a swap of
+    high / low or of two classes changes them), every ``interval``."""
+    from types import SimpleNamespace
+
+    from mmengine.logging import MessageHub
+
+    from mmkd.engine.hooks import PseudoThresholdHook
+    lab = _labeller(num_classes=3)
+    lab.tau_high.copy_(torch.tensor([0.8, 0.7, 0.9]))
+    lab.tau_low.copy_(torch.tensor([0.5, 0.4, 0.6]))
+    hub = MessageHub.get_instance('threshold_hook_test')
+    classes = ('car', 'road', 'sky')
+    runner = SimpleNamespace(
+        model=SimpleNamespace(pseudo_labeller=lab), iter=0, message_hub=hub,
+        train_dataloader=SimpleNamespace(dataset=SimpleNamespace(
+            metainfo=dict(classes=classes))))
+    hook = PseudoThresholdHook(interval=2)
+    hook.before_train(runner)
+    hook.after_train_iter(runner, 0)  # iteration 1: not logged
+    assert 'train/thr/car_high' not in hub.log_scalars
+    runner.iter = 1
+    hook.after_train_iter(runner, 1)
+    logged = {k: hub.get_scalar(k).current() for k in hub.log_scalars
+              if k.startswith('train/thr/')}
+    assert logged == pytest.approx({
+        'train/thr/car_high': 0.8, 'train/thr/car_low': 0.5,
+        'train/thr/road_high': 0.7, 'train/thr/road_low': 0.4,
+        'train/thr/sky_high': 0.9, 'train/thr/sky_low': 0.6})
+    assert hook.history[0][0] == 2
+
+
+def test_ignore_region_boundary_and_foreground_weight_values(monkeypatch):
+    """A negative RoI is in an ignore region at IoU ≥ ``ignore_iou_thr``
+    (0.5 exactly: in; 0.49: out), and each positive RoI's classification
+    weight is its pseudo box's weight (0.3), negatives' 0."""
+    import mmkd.detection.soft_teacher as st
+    model = _det_model()
+    model.ignore_iou_thr = 0.5
+    size = 64
+    x = model.student.extract_feat(torch.rand(1, 3, size, size))
+    box = torch.tensor([[4., 4., 28., 28.]])
+    inst = InstanceData(bboxes=box, labels=torch.tensor([1]),
+                        scores=torch.tensor([0.7]),
+                        weights=torch.tensor([0.3]))
+    # against the ignore box [40, 40, 60, 60] (area 400): IoU 0.5, 0.49
+    proposals = [InstanceData(bboxes=torch.tensor(
+        [[4., 4., 28., 28.], [40., 40., 60., 50.], [40., 40., 60., 49.8]]))]
+    sampling = model._sample(x, proposals, [inst])
+    from mmdet.structures import DetDataSample
+    s = DetDataSample(metainfo=dict(img_shape=(size, size)))
+    s.ignored_instances = InstanceData(
+        bboxes=torch.tensor([[40., 40., 60., 60.]]), labels=torch.tensor([0]))
+    flags = model.in_ignore_region(sampling, [s])
+    neg = sampling[0].neg_priors
+    n_pos = len(sampling[0].pos_priors)
+    by_box = {tuple(b.tolist()): f for b, f in zip(neg,
+                                                    flags[n_pos:].tolist())}
+    assert by_box[(40., 40., 60., 50.)] is True
+    assert by_box[(40., 40., 60., 49.79999923706055)] is False
+    assert not flags[:n_pos].any()
+
+    seen = {}
+
+    def capture(loss_cls, cls_score, labels, bg_prob, num_classes,
+                fg_weight=None):
+        seen.update(labels=labels, fg_weight=fg_weight)
+        return cls_score.sum() * 0
+
+    monkeypatch.setattr(st, 'soft_teacher_cls_loss', capture)
+    model.teacher_background_prob = lambda boxes, *a: torch.ones(
+        sum(len(b) for b in boxes))
+    sample = DetDataSample(metainfo=dict(
+        img_shape=(size, size), homography_matrix=torch.eye(3),
+        teacher_homography_matrix=torch.eye(3),
+        teacher_img_shape=(size, size)))
+    model.rcnn_cls_loss(x, proposals, [inst], [sample], x)
+    fg = seen['labels'] < model.student.roi_head.bbox_head.num_classes
+    assert fg.any()
+    assert seen['fg_weight'][fg].tolist() == pytest.approx(
+        [0.3] * int(fg.sum()))
+    assert (seen['fg_weight'][~fg] == 0).all()

@@ -1,4 +1,5 @@
 import numpy as np
+import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
@@ -51,8 +52,9 @@ class PseudoThresholdHook(Hook):
         if not self.every_n_train_iters(runner, self.interval):
             return
         labeller = self._labeller(runner)
-        high = labeller.tau_high.tolist()
-        low = labeller.tau_low.tolist()
+        # one device-to-host transfer for both thresholds of every class
+        high, low = torch.stack([labeller.tau_high,
+                                 labeller.tau_low]).tolist()
         self.history.append((runner.iter + 1, high, low))
         for name, h, lo in zip(self.classes, high, low):
             runner.message_hub.update_scalar(f'train/thr/{name}_high', h)
