@@ -338,3 +338,23 @@ def test_pseudo_label_records_count_on_the_device_in_one_transfer():
     assert record['correct'].tolist() == [1, 2, 1]
     for key in ('labelled', 'checked', 'correct'):
         assert torch.equal(on_device[0][key], record[key])
+
+
+def test_padding_scores_stay_out_of_the_threshold_buffer():
+    """With ``threshold_scores='unlabelled'`` the dynamic labeller learns
+    from the image pixels only: a 20 x 24 image padded to 32 x 32 adds
+    20 · 24 scores, the full-size image 32 · 32."""
+    from mmkd.registry import MODELS
+    init_default_scope('mmseg')
+    cfg = load_config(CONFIG)
+    cfg.model.student.init_cfg = None
+    cfg.model.pseudo_labeller = dict(type='mmkd.DynamicDualThreshold',
+                                     num_classes=19, buffer_size=4096,
+                                     max_observed_per_class=4096)
+    cfg.model.threshold_scores = 'unlabelled'
+    model = MODELS.build(cfg.model).eval()
+    samples = _samples(2)
+    samples[1].set_metainfo(dict(img_shape=(20, 24)))
+    model.pseudo_label(torch.randn(2, 3, 32, 32), samples)
+    assert int(model.pseudo_labeller.num_observed.sum()) == \
+        32 * 32 + 20 * 24
