@@ -189,3 +189,35 @@ def test_dual_soft_teacher_trains_evaluates_and_resumes(tmp_path, demo_root):
     for i in range(1, 5):
         assert b[i] == pytest.approx(a[i], rel=1e-5, abs=1e-6), (i, a, b)
     assert osp.exists(osp.join(resumed, 'iter_4.pth'))
+
+
+def test_each_student_learns_with_its_own_teachers_features_and_boxes(
+        monkeypatch):
+    """Student b's Soft Teacher losses get teacher b's features (its
+    background scores) and each pseudo box's ``reg_unc_b`` (teacher b's
+    box uncertainty), student a's teacher a's."""
+    from mmkd.detection.soft_teacher import SoftTeacher
+    model = _model()
+    seen = {}
+
+    def capture(self, inputs, samples, info):
+        student = self.active_student
+        pair = 'a' if student is self.student_a else 'b'
+        seen[pair] = (info['teacher_feats'][0],
+                      samples[0].gt_instances.reg_unc.tolist())
+        return dict(loss_x=inputs.sum() * 0)
+
+    monkeypatch.setattr(SoftTeacher, 'unsup_loss', capture)
+    feats = dict(teacher_a=(torch.zeros(1, 1),), teacher_b=(torch.ones(1,
+                                                                       1),))
+    s = _sample()
+    s.gt_instances = InstanceData(
+        bboxes=torch.tensor([[0., 0., 20., 20.]]), labels=torch.tensor([0]),
+        scores=torch.tensor([0.9]), reg_unc_a=torch.tensor([0.01]),
+        reg_unc_b=torch.tensor([0.07]))
+    model.unsup_loss(torch.rand(1, 3, 64, 64), [s],
+                     dict(teacher_feats=feats, accepted=[True]))
+    assert seen['a'][0] is not seen['b'][0]
+    assert seen['a'][0].sum() == 0 and seen['b'][0].sum() == 1
+    assert seen['a'][1] == pytest.approx([0.01])
+    assert seen['b'][1] == pytest.approx([0.07])

@@ -445,3 +445,28 @@ def test_ignore_region_boundary_and_foreground_weight_values(monkeypatch):
     assert seen['fg_weight'][fg].tolist() == pytest.approx(
         [0.3] * int(fg.sum()))
     assert (seen['fg_weight'][~fg] == 0).all()
+
+
+def test_rpn_learns_from_the_hard_tier_only(monkeypatch):
+    """Under dual thresholds the RPN's targets are the pseudo boxes of
+    weight 1 above ``rpn_pseudo_thr``: a middle-tier box (weight = its score
+    0.8) is not one, however high its score."""
+    from mmdet.structures import DetDataSample
+    model = _det_model()
+    model.rpn_pseudo_thr = 0.5
+    seen = []
+
+    def capture(x, samples, proposal_cfg=None):
+        seen.extend(s.gt_instances.bboxes.tolist() for s in samples)
+        return {}, []
+
+    monkeypatch.setattr(model.student.rpn_head, 'loss_and_predict', capture)
+    s = DetDataSample(metainfo=dict(img_shape=(64, 64)))
+    s.gt_instances = InstanceData(
+        bboxes=torch.tensor([[0., 0., 10., 10.], [20., 20., 40., 40.],
+                             [5., 5., 50., 50.]]),
+        labels=torch.tensor([1, 2, 3]), scores=torch.tensor([0.95, 0.8,
+                                                             0.4]),
+        weights=torch.tensor([1.0, 0.8, 1.0]))
+    model.rpn_loss(None, [s])
+    assert seen == [[[0., 0., 10., 10.]]]

@@ -325,3 +325,22 @@ def test_students_wrapped_one_by_one_save_and_load_their_keys(
     # tools/test.py's check (torch's loader) accepts it on a wrapped model
     torch.save(dict(state_dict=saved), tmp_path / 'rail.pth')
     check_checkpoint_fills_model(wrapped, str(tmp_path / 'rail.pth'))
+
+
+def test_3d_mean_teacher_noise_is_clipped():
+    """UA-MT's teacher input: x + clip(N(0, σ²), ±clip). At σ = 10 nearly
+    every voxel's noise is clipped: the teacher sees x ± 0.2 exactly."""
+    model = MODELS.build(dict(
+        type='mmkd.VolumeMeanTeacher', noise_std=10.0, noise_clip=0.2,
+        student=dict(type='VolumeSegmentor', backbone=dict(type='VNet',
+                                                           **NET),
+                     roi_size=(32, 16, 16))))
+    seen = []
+    model.teacher.backbone.register_forward_pre_hook(
+        lambda module, args: seen.append(args[0].clone()))
+    x = torch.rand(2, 1, 32, 16, 16)
+    model.pseudo_label(list(x), None)
+    noise = seen[0] - x
+    assert noise.abs().max() <= 0.2 + 1e-6
+    assert torch.isclose(noise.abs(), torch.tensor(0.2)).float().mean() > 0.9
+    assert (noise > 0).any() and (noise < 0).any()
