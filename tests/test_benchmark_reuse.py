@@ -57,6 +57,37 @@ def test_train_or_reuse_resumes_only_a_run_that_was_cut_off(
     assert calls == ([resume] if trained else [])
 
 
+def _scalars(work_dir, session, rows):
+    import json
+    path = work_dir / session / 'vis_data' / 'scalars.json'
+    path.parent.mkdir(parents=True)
+    path.write_text(''.join(json.dumps(r) + '\n' for r in rows))
+
+
+TRAIN = dict(loss=1.0, time=0.1, step=10)
+VAL = {'coco/bbox_mAP': 0.5, 'step': 0}
+
+
+def test_a_run_cut_off_before_its_final_validation_runs_its_last_interval(
+        tmp_path, monkeypatch):
+    """Final checkpoint written, validation after it not: the run goes on
+    from the checkpoint before (its metric would be missing otherwise)."""
+    work_dir = tmp_path / 'cfg_seed0'
+    fake_run(work_dir, dict(max_iters=3000), 'iter_3000.pth')
+    for name in ('iter_1000.pth', 'iter_2000.pth', 'iter_3000.pth'):
+        (work_dir / name).write_text('')
+    _scalars(work_dir, '20260101_000000', [TRAIN, VAL])  # validated at 1000
+    _scalars(work_dir, '20260101_010000', [TRAIN, TRAIN])  # cut off
+    assert not benchmark.validated_at_end(str(work_dir))
+    calls = []
+    monkeypatch.setattr(benchmark, 'run_one',
+                        lambda *a, resume=False, **k: calls.append(resume))
+    benchmark.train_or_reuse('configs/cfg.py', 0, str(tmp_path))
+    assert calls == [str(work_dir / 'iter_2000.pth')]
+    _scalars(work_dir, '20260101_020000', [TRAIN, VAL])  # then: finished
+    assert benchmark.validated_at_end(str(work_dir))
+
+
 def test_run_one_passes_resume_before_the_cfg_options(tmp_path, monkeypatch):
     commands = []
 

@@ -130,9 +130,12 @@ def run_one(config, seed, work_dir, cfg_options, threads=None, out=None,
     summary, peak resident memory (``wait4``) and wall time.  The child's
     output goes to this process's, or to the open file ``out`` (for runs
     made side by side, whose lines would otherwise interleave).  With
-    ``resume`` it continues from the last checkpoint in ``work_dir``."""
+    ``resume`` it continues from the last checkpoint in ``work_dir`` (or,
+    given a path, from that checkpoint)."""
     cmd = [sys.executable, osp.join(TOOLS, 'train.py'), config, '--work-dir',
-           work_dir, *(['--resume'] if resume else []), '--cfg-options',
+           work_dir, *(['--resume'] if resume is True else
+                       ['--resume', resume] if resume else []),
+           '--cfg-options',
            f'randomness.seed={seed}', *cfg_options]
     env = pinned_thread_env(threads)
     print(f'+ OMP_NUM_THREADS={env["OMP_NUM_THREADS"]}', ' '.join(cmd),
@@ -210,16 +213,53 @@ def finished(work_dir):
     return end is None or int(step.group(2)) >= end
 
 
+def validated_at_end(work_dir):
+    """Whether a run that validates (some session logged a metric) logged
+    one after its last training iteration: a run cut off between its final
+    checkpoint and the validation that follows it did not."""
+    sessions = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                         'scalars.json')))
+    rows = []
+    for path in sessions:
+        with open(path) as f:
+            rows.append([json.loads(line) for line in f])
+    is_val = [[('loss' not in r and bool(set(r) - _NOT_METRICS)) for r in rs]
+              for rs in rows]
+    if not any(any(v) for v in is_val):
+        return True  # a run without validation
+    last = is_val[-1] if is_val else []
+    return bool(last) and last[-1]
+
+
+def previous_checkpoint(work_dir):
+    """The checkpoint before the last one (None if there is none)."""
+    last = osp.basename(last_checkpoint(work_dir))
+    steps = sorted(
+        (int(m.group(2)), path) for path in glob.glob(osp.join(
+            work_dir, '*.pth'))
+        for m in [re.fullmatch(r'(iter|epoch)_(\d+)\.pth',
+                               osp.basename(path))] if m)
+    earlier = [path for step, path in steps if osp.basename(path) != last]
+    return earlier[-1] if earlier else None
+
+
 def train_or_reuse(config, seed, work_root, options=(), suffix='',
                    force=False, threads=None):
     """Train one run; reuse it when its work dir holds a finished run, and
     resume it (exactly, from its last checkpoint) when it holds one that was
     cut off, so a table command that was interrupted goes on where it
-    stopped."""
+    stopped (cut off after its final checkpoint but before the validation
+    after it: its last interval runs again from the checkpoint before)."""
     work_dir = osp.join(work_root, f'{config_name(config)}{suffix}_seed{seed}')
     if not force and finished(work_dir):
-        print(f'reusing {work_dir}', flush=True)
-        return work_dir, summarise(read_scalars(work_dir))
+        if validated_at_end(work_dir):
+            print(f'reusing {work_dir}', flush=True)
+            return work_dir, summarise(read_scalars(work_dir))
+        previous = previous_checkpoint(work_dir)
+        print(f'{work_dir} stopped before its final validation: running its '
+              f'last interval again from {previous}', flush=True)
+        return work_dir, run_one(config, seed, work_dir, list(options),
+                                 threads, resume=previous or False)
     resume = not force and osp.exists(osp.join(work_dir, 'last_checkpoint'))
     if resume:
         print(f'resuming the unfinished run in {work_dir} from '
