@@ -214,3 +214,26 @@ def test_acam_kd_div_grad_decides_what_the_diversity_loss_trains(div_grad):
 def test_acam_kd_rejects_an_unknown_div_grad():
     with pytest.raises(ValueError, match='div_grad'):
         ACAMKDLoss(8, 8, div_grad='student')
+
+
+@pytest.mark.parametrize('detach', [False, True])
+def test_acam_kd_detach_masks_decides_whether_imitation_trains_the_masks(
+        detach):
+    """``detach_masks=True``: L_s and L_c give the selection units and the
+    fusion no gradient (they still train the student, with the same value);
+    ``False``: they train the masks too."""
+    torch.manual_seed(0)
+    loss = ACAMKDLoss(8, 8, num_masks=3, detach_masks=detach)
+    student = torch.randn(2, 8, 5, 5, requires_grad=True)
+    teacher = torch.randn(2, 8, 5, 5)
+    out = loss(student, teacher)
+    (out['loss_spatial'] + out['loss_channel']).backward()
+    assert student.grad.abs().sum() > 0
+    for p in (loss.spatial_units, loss.channel_units,
+              loss.fusion.query.weight):
+        moved = p.grad is not None and p.grad.abs().sum() > 0
+        assert moved is not detach
+    torch.manual_seed(0)
+    other = ACAMKDLoss(8, 8, num_masks=3, detach_masks=not detach)
+    torch.testing.assert_close(other(student, teacher)['loss_spatial'],
+                               out['loss_spatial'])

@@ -55,10 +55,12 @@ LABELS = dict(teacher='teacher (seed 0)', student='student alone',
               inherit='inheritance only (ACAM-KD config, distill_weight 0)',
               mse='+ feature MSE (FitNet)', cwd='+ CWD', maskd='+ MasKD-style',
               acam='+ ACAM-KD', acam_paper='+ ACAM-KD, the paper literally',
-              acam_kv2='+ ACAM-KD, K/V pooling (stride 2)')
+              acam_kv2='+ ACAM-KD, K/V pooling (stride 2)',
+              acam_detach='+ ACAM-KD, masks detached in L_s / L_c')
 # variants of the ACAM-KD config: run -> (work-dir suffix, options)
 VARIANTS = dict(
     acam_kv2=('_kv2', ['model.distill_losses.{key}.kv_stride=2']),
+    acam_detach=('_detach', ['model.distill_losses.{key}.detach_masks=True']),
     inherit=('_inherit', ['model.distill_weight=0']),
     # learned 1x1 align, the diversity loss training the student, α = λ = 1
     acam_paper=('_paper', [

@@ -85,6 +85,12 @@ class ACAMKDLoss(nn.Module):
             the fused features, the student) or ``'units'`` (the selection
             units only; the student is then shaped by the distillation
             terms alone).
+        detach_masks: ``False`` (the paper's joint objective): L_s and L_c
+            also train the masks (the selection units and the fusion),
+            which can lower them by weighting the positions the student
+            already imitates; ``True`` weights L_s and L_c with detached
+            masks (MasKD's rule: masks learn from the diversity loss
+            only).
         loss_weight: multiplies everything.
 
     Returns a dict ``loss_spatial``, ``loss_channel``, ``loss_div``; the last
@@ -94,7 +100,8 @@ class ACAMKDLoss(nn.Module):
     def __init__(self, student_channels, teacher_channels, num_masks=6,
                  channel_units='full', qk_ratio=0.5, kv_stride=1,
                  alpha_spatial=1.0, alpha_channel=1.0, lambda_div=1.0,
-                 mask_power=1, div_grad='all', align=True, loss_weight=1.0):
+                 mask_power=1, div_grad='all', align=True,
+                 detach_masks=False, loss_weight=1.0):
         super().__init__()
         if not align and student_channels != teacher_channels:
             raise ValueError(
@@ -120,6 +127,7 @@ class ACAMKDLoss(nn.Module):
         self.lambda_div = lambda_div
         self.mask_power = mask_power
         self.div_grad = div_grad
+        self.detach_masks = detach_masks
         self.loss_weight = loss_weight
         self.last_masks = None
 
@@ -149,9 +157,11 @@ class ACAMKDLoss(nn.Module):
         self.last_masks = spatial.detach()
         b, c, h, w = teacher.shape
         diff2 = float32_diff2(teacher, aligned)  # B, C, HW
-        loss_s = masked_mse(diff2, spatial.flatten(2), norm=c,
+        weight_s, weight_c = (spatial.detach(), channel.detach()) \
+            if self.detach_masks else (spatial, channel)
+        loss_s = masked_mse(diff2, weight_s.flatten(2), norm=c,
                             mask_power=self.mask_power)
-        loss_c = masked_mse(diff2.transpose(1, 2), channel, norm=h * w,
+        loss_c = masked_mse(diff2.transpose(1, 2), weight_c, norm=h * w,
                             mask_power=self.mask_power)
         if self.div_grad == 'units':  # masks of the detached fused features
             spatial, channel = self.masks(fused.detach())
