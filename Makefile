@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO_CONFIGS ?= configs/supervised/demo/faster_rcnn_r18_demo_coco_10p.py configs/soft_teacher/demo/soft_teacher_faster_rcnn_r18_demo_coco_10p.py
 PYTEST_ARGS ?=
-# tests run in this many processes (pytest-xdist); each uses 2 threads
+# tests run in this many processes (pytest-xdist), one thread per core each
 TEST_WORKERS ?= 2
 
 .PHONY: setup data demo lint test clean
