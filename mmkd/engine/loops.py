@@ -4,13 +4,13 @@ import logging
 from contextlib import contextmanager
 
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop, ValLoop
 from mmengine.runner import IterBasedTrainLoop as MMEngineIterBasedTrainLoop
 from mmengine.runner.loops import _InfiniteDataloaderIterator
 
 from mmkd.registry import LOOPS
 from mmkd.utils.random_state import rng_state_kept
+from mmkd.utils.unwrap import unwrap_model
 
 
 def validates_now(loop) -> bool:
@@ -116,7 +116,7 @@ class IterBasedTrainLoop(MMEngineIterBasedTrainLoop):
 def predicting_with(model, name):
     """Inside the block ``model`` (a teacher-student model, possibly wrapped)
     predicts with member or ensemble ``name``."""
-    model = model.module if is_model_wrapper(model) else model
+    model = unwrap_model(model)
     model.check_predictor(name)
     saved, model.predict_on = model.predict_on, name
     try:
@@ -127,7 +127,7 @@ def predicting_with(model, name):
 
 def _evaluation_members(loop, members):
     model = loop.runner.model
-    model = model.module if is_model_wrapper(model) else model
+    model = unwrap_model(model)
     if members is None:
         members = getattr(model, 'evaluation_members', None)
     return None if members is None else list(members)

@@ -17,10 +17,10 @@ from typing import Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmkd.registry import HOOKS
 from mmkd.utils.dist import average_buffers_over_ranks
+from mmkd.utils.unwrap import unwrap_model
 
 BUFFER_POLICIES = ('copy', 'ema', 'skip')
 
@@ -88,8 +88,7 @@ class EMATeacherHook(Hook):
 
     @staticmethod
     def _model(runner):
-        model = runner.model
-        return model.module if is_model_wrapper(model) else model
+        return unwrap_model(runner.model)
 
     def _pairs(self, model, every=False):
         """Modules of the pairs to update (``every``: all the model has)."""
@@ -114,8 +113,7 @@ class EMATeacherHook(Hook):
                         f'module {name!r} (pairs={names})') from None
                 # a member wrapped on its own (mmengine's separate DDP wraps
                 # each student): its parameters lie in .module
-                modules.append(module.module if is_model_wrapper(module)
-                               else module)
+                modules.append(unwrap_model(module))
             out.append(tuple(modules))
         return out
 

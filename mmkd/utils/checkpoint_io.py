@@ -28,6 +28,8 @@ from mmengine.fileio.backends import LocalBackend, register_backend
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from .unwrap import unwrap_model
+
 
 def _history_buffer_getattr(obj, name):
     """Stand-in for ``builtins.getattr`` while unpickling: only resolves the
@@ -143,10 +145,8 @@ def check_resume_checkpoint(model, filename):
     of ``model`` (missing or extra parameters, other shapes) -- mmengine
     would load what fits, then fail deep inside the optimiser's
     ``load_state_dict`` with a message naming neither file."""
-    from mmengine.model import is_model_wrapper
-
     from .errors import DataError
-    model = model.module if is_model_wrapper(model) else model
+    model = unwrap_model(model)
     state = _state_dict(filename)
     own = model.state_dict()
     missing = [k for k in own if k not in state]
@@ -178,12 +178,10 @@ def check_checkpoint_fills_model(model, filename):
     loading rules apply (a plain checkpoint fills every member of a
     teacher-student model); the checkpoint is loaded into ``model``, as the
     test would do next."""
-    from mmengine.model import is_model_wrapper
-
     from mmkd.teacher_student.wrapped_members import with_wrapper_keys
 
     from .errors import DataError
-    model = model.module if is_model_wrapper(model) else model
+    model = unwrap_model(model)
     state = with_wrapper_keys(model, _state_dict(filename))
     params = [name for name, _ in model.named_parameters()]
     try:

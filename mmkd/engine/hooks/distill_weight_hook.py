@@ -1,9 +1,9 @@
 import math
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmkd.registry import HOOKS
+from mmkd.utils.unwrap import unwrap_model
 
 
 @HOOKS.register_module()
@@ -36,8 +36,7 @@ class DistillWeightHook(Hook):
         return ramp * (self.end + (self.start - self.end) * decay)
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
-        model = runner.model.module if is_model_wrapper(runner.model) \
-            else runner.model
+        model = unwrap_model(runner.model)
         if not hasattr(model, 'distill_weight'):
             raise TypeError(f'DistillWeightHook: {type(model).__name__} has '
                             'no distill_weight (use a FeatureDistiller)')

@@ -2,9 +2,9 @@ import cv2
 import numpy as np
 import torch.nn.functional as F
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmkd.registry import HOOKS
+from mmkd.utils.unwrap import unwrap_model
 
 
 def overlay_masks(image: np.ndarray, masks: np.ndarray) -> np.ndarray:
@@ -36,8 +36,7 @@ class DistillMaskVisualizationHook(Hook):
                          outputs=None):
         if not self.every_n_train_iters(runner, self.interval):
             return
-        model = runner.model.module if is_model_wrapper(runner.model) \
-            else runner.model
+        model = unwrap_model(runner.model)
         if runner.rank != 0:
             return
         for name, picture in self.pictures(model, data_batch).items():

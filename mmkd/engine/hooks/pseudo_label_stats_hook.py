@@ -1,7 +1,7 @@
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmkd.registry import HOOKS
+from mmkd.utils.unwrap import unwrap_model
 
 
 @HOOKS.register_module()
@@ -43,7 +43,7 @@ class PseudoLabelStatsHook(Hook):
     @staticmethod
     def _model(runner):
         model = runner.model
-        return model.module if is_model_wrapper(model) else model
+        return unwrap_model(model)
 
     def before_train(self, runner):
         model = self._model(runner)

@@ -1,9 +1,9 @@
 import numpy as np
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmkd.registry import HOOKS
+from mmkd.utils.unwrap import unwrap_model
 
 
 @HOOKS.register_module()
@@ -31,7 +31,7 @@ class PseudoThresholdHook(Hook):
     @staticmethod
     def _labeller(runner):
         model = runner.model
-        model = model.module if is_model_wrapper(model) else model
+        model = unwrap_model(model)
         return getattr(model, 'pseudo_labeller', None)
 
     def before_train(self, runner):
