@@ -94,25 +94,26 @@ def point_det_config_at(cfg, data_root, train_ann=None):
     return cfg
 
 
+def _point_semi_at(cfg, root):
+    """Labelled and unlabelled training sets and validation at ``root``."""
+    for part in ('labeled', 'unlabeled'):
+        cfg.train_dataloader.dataset[part].data_root = root
+    cfg.val_dataloader.dataset.data_root = root
+    return cfg
+
+
 def point_semi_det_config_at(cfg, data_root):
     """Point a demo semi-supervised detection config (labelled and
     unlabelled sets, validation) at ``data_root/coco_demo``."""
     root = osp.join(data_root, 'coco_demo') + '/'
-    for part in ('labeled', 'unlabeled'):
-        cfg.train_dataloader.dataset[part].data_root = root
-    cfg.val_dataloader.dataset.data_root = root
     cfg.val_evaluator.ann_file = root + 'annotations/instances_val2017.json'
-    return cfg
+    return _point_semi_at(cfg, root)
 
 
 def point_semi_seg_config_at(cfg, data_root):
     """Point a demo semi-supervised segmentation config (labelled and
     unlabelled sets, validation) at ``data_root/cityscapes_demo``."""
-    root = osp.join(data_root, 'cityscapes_demo') + '/'
-    for part in ('labeled', 'unlabeled'):
-        cfg.train_dataloader.dataset[part].data_root = root
-    cfg.val_dataloader.dataset.data_root = root
-    return cfg
+    return _point_semi_at(cfg, osp.join(data_root, 'cityscapes_demo') + '/')
 
 
 def run_tool(*args, env=None, timeout=900):

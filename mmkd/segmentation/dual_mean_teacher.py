@@ -56,7 +56,7 @@ class DualMeanTeacherSegmentor(SemiSegmentor):
                                 kwargs),
             predict_on=predict_on, **kwargs)
         classes = [getattr(self, s).decode_head.num_classes
-                   for s in ('student_a', 'student_b')]
+                   for s in (pair.student for pair in PAIRS)]
         if classes[0] != classes[1]:
             raise ValueError(f'student_a predicts {classes[0]} classes, '
                              f'student_b {classes[1]}')
