@@ -38,17 +38,19 @@ def _rail_best(rank, out):
     pick another best student (rank 0: vnet_0, rank 1: resvnet_0)."""
     from test_rail import _batch, _rail
 
-    import mmkd.volumetric.rail as rail
     model = _rail()
     model.group_steps[0] = model.group_iters  # past the first round
-    own = iter([[0.2, 0.3, 0.4, 0.4], [0.5, 0.1, 0.4, 0.4]][rank])
-    rail.soft_dice_loss = lambda *a, **k: torch.tensor(
-        next(own), requires_grad=True)
-    batch = model.data_preprocessor(_batch(), True)['inputs']
-    x = [torch.stack(list(batch[k]))
+    own = [[0.2, 0.3, 0.4, 0.4], [0.5, 0.1, 0.4, 0.4]][rank]
+    for name, dice in zip(model.student_names, own):
+        def loss_by_logits(logits, samples, dice=dice):
+            return dict(loss_ce=logits.sum() * 0,
+                        loss_dice=torch.tensor(dice, requires_grad=True))
+        getattr(model, name).loss_by_logits = loss_by_logits
+    batch = model.data_preprocessor(_batch(), True)
+    x = [torch.stack(list(batch['inputs'][k]))
          for k in ('sup', 'unsup_student', 'unsup_teacher')]
-    y = (x[0][:, 0] > 0.5).long()
-    losses = model.group_losses(0, x[0], y, x[1], x[2])
+    losses = model.group_losses(0, x[0], batch['data_samples']['sup'], x[1],
+                                x[2])
     return [n for n in model.group(0) if losses[f'{n}.is_best'].item() == 1]
 
 

@@ -17,12 +17,16 @@ from mmkd.teacher_student import EMATeacherHook
 NET = dict(in_channels=1, num_classes=2, base_channels=4)
 
 
+def _segmentor(net):
+    return dict(type='VolumeSegmentor', backbone=dict(type=net, **NET),
+                dice_squared=True, roi_size=(32, 16, 16))
+
+
 def _rail(**kwargs):
     torch.manual_seed(0)
-    return MODELS.build(dict(type='mmkd.RAIL', vnet=dict(type='VNet', **NET),
-                             resvnet=dict(type='ResVNet', **NET),
-                             group_iters=2, rampup_iters=4,
-                             roi_size=(32, 16, 16), **kwargs))
+    return MODELS.build(dict(type='mmkd.RAIL', vnet=_segmentor('VNet'),
+                             resvnet=_segmentor('ResVNet'),
+                             group_iters=2, rampup_iters=4, **kwargs))
 
 
 def _batch():
@@ -83,15 +87,25 @@ def test_groups_take_turns_and_each_teacher_follows_its_own_vnet():
 
 def test_the_ensemble_is_the_mean_softmax_of_the_four_students():
     model = _rail().eval()
-    x = torch.rand(1, 32, 16, 16)
-    mean = torch.stack([getattr(model, n)(x[None]).softmax(1)
-                        for n in model.student_names]).mean(0)
-    assert torch.allclose(model([x], mode='tensor'), mean)
-    model.predict_on = 'teacher_1'
-    assert torch.allclose(model([x], mode='tensor'),
-                          model.teacher_1(x[None]).softmax(1))
+    with torch.no_grad():  # students that disagree
+        for name in model.student_names:
+            for p in getattr(model, name).parameters():
+                p.add_(0.3 * torch.randn_like(p))
+    x = torch.rand(1, 32, 16, 16)  # one window: the whole patch
+    probs = torch.stack([getattr(model, n)(x[None]).softmax(1)
+                         for n in model.student_names])
+    mean = probs.mean(0)[0].argmax(0)
+    # the mean of the softmaxes, not their logits' or one student's
+    assert not torch.equal(mean, probs[0, 0].argmax(0))
     sample = model([x], [BaseDataElement()], mode='predict')[0]
-    assert sample.pred_seg_map.shape == (32, 16, 16)
+    assert torch.equal(sample.pred_seg_map, mean)
+    with pytest.raises(ValueError, match='is an ensemble'):
+        model([x], mode='tensor')
+    # a member predicts with its own sliding window
+    model.predict_on = 'teacher_1'
+    sample = model([x], [BaseDataElement()], mode='predict')[0]
+    assert torch.equal(sample.pred_seg_map,
+                       model.teacher_1(x[None])[0].argmax(0))
 
 
 def test_optimisers_must_name_trainable_members():
@@ -115,8 +129,9 @@ def _config(tmp_path, demo_root, iters, val=False):
                     t[key] = patch
     for key in ('val_dataloader', 'test_dataloader'):
         cfg[key].dataset.data_root = root
-    cfg.model.vnet.base_channels = cfg.model.resvnet.base_channels = 4
-    cfg.model.roi_size = patch
+    for student in (cfg.model.vnet, cfg.model.resvnet):
+        student.backbone.base_channels = 4
+        student.roi_size = patch
     cfg.model.group_iters = 1
     cfg.model.rampup_iters = 2
     cfg.train_cfg.max_iters = iters
@@ -157,7 +172,7 @@ def test_rail_resumes_exactly_and_tests_with_the_ensemble(tmp_path,
     state = torch.load(ckpt, weights_only=False)
     assert state['state_dict']['group_steps'].tolist() == [2, 1]
     # the students' keys are the unwrapped model's (mmengine loads those)
-    assert 'vnet_0.enc.0.body.0.weight' in state['state_dict']
+    assert 'vnet_0.backbone.enc.0.body.0.weight' in state['state_dict']
     assert not [k for k in state['state_dict'] if '.module.' in k]
     assert set(state['optimizer']) >= {'vnet_0', 'resvnet_0', 'vnet_1',
                                        'resvnet_1'}
@@ -279,7 +294,7 @@ def test_rail_trains_in_two_gloo_processes(tmp_path, demo_root):
     state = torch.load(osp.join(work_dir, 'iter_3.pth'), weights_only=False)
     assert state['state_dict']['group_steps'].tolist() == [2, 1]
     # the students' keys are the unwrapped model's (mmengine loads those)
-    assert 'vnet_0.enc.0.body.0.weight' in state['state_dict']
+    assert 'vnet_0.backbone.enc.0.body.0.weight' in state['state_dict']
     assert not [k for k in state['state_dict'] if '.module.' in k]
     assert set(state['optimizer']) >= {'vnet_0', 'resvnet_0', 'vnet_1',
                                        'resvnet_1'}

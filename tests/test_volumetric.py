@@ -1,5 +1,3 @@
-import math
-
 import numpy as np
 import pytest
 import torch
@@ -10,10 +8,8 @@ from mmkd.volumetric import (
     VNet,
     VolumeSegmentor,
     VolumeSegMetric,
-    masked_cross_entropy,
     masked_mean,
     remove_small_components,
-    soft_dice_loss,
 )
 
 
@@ -56,55 +52,42 @@ def test_vnet_dropout_is_on_in_training_only():
     assert torch.equal(net(x), net(x))
 
 
-def test_soft_dice_loss_hand_computed():
+def _dice_of(logits, target, squared):
+    seg = VolumeSegmentor(backbone=dict(type='VNet', in_channels=1,
+                                        num_classes=logits.shape[1]),
+                          num_classes=logits.shape[1], loss_weights=(0, 1),
+                          dice_squared=squared)
+    samples = []
+    for t in target:
+        s = BaseDataElement()
+        s.gt_seg_map = t
+        samples.append(s)
+    return seg.loss_by_logits(logits, samples)['loss_dice'].item()
+
+
+def test_segmentor_dice_loss_hand_computed():
     # 2 classes, 4 voxels; probabilities softmax(logits) chosen exactly
     p_fg = torch.tensor([0.8, 0.6, 0.3, 0.1])
     logits = torch.stack([torch.zeros(4), torch.log(p_fg / (1 - p_fg))])
     logits = logits.reshape(1, 2, 4, 1, 1)
     target = torch.tensor([1, 1, 0, 0]).reshape(1, 4, 1, 1)
     # Dice(fg) = 2*(0.8+0.6) / ((0.8+0.6+0.3+0.1) + 2) = 2.8 / 3.8
-    expected = 1 - 2.8 / 3.8
-    loss = soft_dice_loss(logits, target, eps=0)
-    assert loss.item() == pytest.approx(expected, rel=1e-5)
+    assert _dice_of(logits, target, False) == pytest.approx(1 - 2.8 / 3.8,
+                                                            rel=1e-5)
     # squared (RAIL, V-Net): 2*1.4 / ((0.64+0.36+0.09+0.01) + 2) = 2.8 / 3.1
-    squared = soft_dice_loss(logits, target, squared=True, eps=0)
-    assert squared.item() == pytest.approx(1 - 2.8 / 3.1, rel=1e-5)
-    # a mask keeps voxels 0 and 2: 2*0.8 / ((0.8 + 0.3) + 1)
-    mask = torch.tensor([1, 0, 1, 0]).reshape(1, 4, 1, 1)
-    assert soft_dice_loss(logits, target, mask, eps=0).item() == \
-        pytest.approx(1 - 1.6 / 2.1, rel=1e-5)
+    assert _dice_of(logits, target, True) == pytest.approx(1 - 2.8 / 3.1,
+                                                           rel=1e-5)
+    # pooled over the batch, background left out: two volumes, 3 classes
+    p = torch.tensor([[0.2, 0.5, 0.3], [0.1, 0.1, 0.8]])  # two voxels
+    logits = p.log().reshape(2, 3, 1, 1, 1)
+    target = torch.tensor([1, 2]).reshape(2, 1, 1, 1)
+    dice_1 = 2 * 0.5 / ((0.5 + 0.1) + 1)
+    dice_2 = 2 * 0.8 / ((0.3 + 0.8) + 1)
+    assert _dice_of(logits, target, False) == pytest.approx(
+        1 - (dice_1 + dice_2) / 2, rel=1e-5)
 
 
-@pytest.mark.parametrize('squared', [False, True])
-def test_soft_dice_loss_is_monais_dice_loss(squared):
-    from monai.losses import DiceLoss, MaskedDiceLoss
-    torch.manual_seed(0)
-    logits = torch.randn(2, 3, 5, 4, 3)
-    target = torch.randint(0, 3, (2, 5, 4, 3))
-    kwargs = dict(include_background=False, to_onehot_y=True, softmax=True,
-                  squared_pred=squared, batch=True, smooth_nr=1e-5,
-                  smooth_dr=1e-5)
-    ref = DiceLoss(**kwargs)(logits, target[:, None])
-    assert soft_dice_loss(logits, target, squared=squared).item() == \
-        pytest.approx(ref.item(), rel=1e-5)
-    mask = torch.rand(2, 5, 4, 3) > 0.4
-    ref = MaskedDiceLoss(**kwargs)(logits, target[:, None],
-                                   mask=mask[:, None].float())
-    assert soft_dice_loss(logits, target, mask, squared=squared).item() == \
-        pytest.approx(ref.item(), rel=1e-5)
-
-
-def test_masked_cross_entropy_and_mean_on_hand_computed_cases():
-    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]]).t()
-    logits = logits.reshape(1, 2, 3, 1, 1)
-    target = torch.tensor([0, 1, 255]).reshape(1, 3, 1, 1)
-    ce = [math.log(1 + math.exp(-2)), math.log(1 + math.exp(-1))]
-    # the ignored voxel does not count
-    assert masked_cross_entropy(logits, target).item() == pytest.approx(
-        sum(ce) / 2, rel=1e-5)
-    mask = torch.tensor([0, 1, 1]).reshape(1, 3, 1, 1)
-    assert masked_cross_entropy(logits, target, mask).item() == \
-        pytest.approx(ce[1], rel=1e-5)
+def test_masked_mean_on_hand_computed_cases():
     # an empty mask gives 0, not NaN
     assert masked_mean(torch.ones(4), torch.zeros(4)).item() == 0
     assert masked_mean(torch.tensor([1., 2., 3.]),
@@ -294,7 +277,7 @@ def test_full_size_sliding_window_strides_are_the_references(config):
 
     from conftest import load_config
     cfg = load_config(config).model
-    seg = cfg.get('student', cfg)
+    seg = cfg.get('student', cfg.get('vnet', cfg))
     roi, overlap = seg['roi_size'], seg['sw_overlap']
     assert tuple(roi) == (112, 112, 80)
     assert _get_scan_interval((224, 224, 160), roi, 3, overlap) == \

@@ -13,11 +13,19 @@ _base_ = [
 ]
 patch_size = (112, 112, 80)
 network = dict(in_channels=1, num_classes=2, base_channels=16)
+# each student a VolumeSegmentor: CE + squared soft Dice (RAIL's L_s
+# supervised part), its sliding window predicts the 4-student ensemble
+segmentor = dict(
+    type='VolumeSegmentor',
+    num_classes=2,
+    dice_squared=True,
+    roi_size=patch_size,
+    sw_overlap=(0.428, 0.428, 0.6),  # stride 64/64/32 (int(112 x 0.572))
+    min_component_size=3000)
 model = dict(
     type='mmkd.RAIL',
-    vnet=dict(type='VNet', dropout=0.5, **network),
-    resvnet=dict(type='ResVNet', **network),
-    num_classes=2,
+    vnet=dict(segmentor, backbone=dict(type='VNet', dropout=0.5, **network)),
+    resvnet=dict(segmentor, backbone=dict(type='ResVNet', **network)),
     alpha=0.5,
     beta=0.05,
     temperature=0.1,
@@ -25,9 +33,6 @@ model = dict(
     teacher_weight=10.0,
     rampup_iters=3000,
     group_iters=195,  # the reference's round: 13 labelled cases x 15 crops
-    roi_size=patch_size,
-    sw_overlap=(0.428, 0.428, 0.6),  # stride 64/64/32 (int(112 x 0.572))
-    min_component_size=3000,
     data_preprocessor=dict(
         type='mmkd.MultiBranchDataPreprocessor',
         data_preprocessor=dict(type='BaseDataPreprocessor')))

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
+from mmengine.optim import OptimWrapperDict
 
 from mmkd.registry import MODELS, TASK_UTILS
 
@@ -191,6 +192,11 @@ class TeacherStudentModel(BaseModel):
         step returns that group's)."""
         return [(s, t) for t, s in self.ema_sources.items()]
 
+    def trained_students(self) -> List[str]:
+        """The students whose optimisers step this iteration when each has
+        its own (every student by default; RAIL: the active group's)."""
+        return list(self.student_names)
+
     def train(self, mode: bool = True):
         super().train(mode)
         for name in self.teacher_names:
@@ -265,6 +271,26 @@ class TeacherStudentModel(BaseModel):
         self.pseudo_labeller.maybe_update(current_iter())
 
     # -- the template -------------------------------------------------------
+    def train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:
+        """mmengine's step with one optimiser.  With one per student (an
+        ``OptimWrapperDict`` keyed by student,
+        :class:`~mmkd.engine.MemberOptimWrapperConstructor`, as GAN training
+        does it with mmengine), each of :meth:`trained_students` steps on
+        the sum of its own terms, the ``loss`` keys that start with
+        ``'<student>.'``."""
+        if not isinstance(optim_wrapper, OptimWrapperDict):
+            return super().train_step(data, optim_wrapper)
+        names = self.trained_students()
+        with optim_wrapper[names[0]].optim_context(self):
+            data = self.data_preprocessor(data, True)
+            losses = self._run_forward(data, mode='loss')
+        for name in names:
+            optim_wrapper[name].update_params(sum(
+                value for key, value in losses.items()
+                if key.startswith(name + '.') and 'loss' in key))
+        _, log_vars = self.parse_losses(losses)
+        return log_vars
+
     def loss(self, inputs: Dict, data_samples: Dict) -> Dict:
         losses = weighted_losses(
             self.sup_loss(inputs['sup'], data_samples['sup']),
@@ -362,6 +388,10 @@ class TeacherStudentModel(BaseModel):
         if mode == 'loss':
             return self.loss(inputs, data_samples)
         if self.predict_on in self.ensembles:
+            if mode != 'predict':
+                raise ValueError(
+                    f'{self.predict_on!r} is an ensemble: it predicts '
+                    f"(mode='predict'), it has no {mode!r} output")
             return self.predict_ensemble(self.predict_on, inputs,
                                          data_samples)
         return getattr(self, self.predict_on)(inputs, data_samples,

@@ -55,11 +55,14 @@ class VolumeMeanTeacher(TeacherStudentModel):
         self.joint_forward = joint_forward
 
     def loss(self, inputs: Dict, data_samples: Dict) -> Dict:
+        """The template's step; with ``joint_forward`` its two student
+        forwards made one (the template's targets, the segmentor's own loss
+        on the labelled logits)."""
         if not self.joint_forward:
             return super().loss(inputs, data_samples)
         x_u, targets, _ = self.student_targets(inputs, data_samples)
         x_l = torch.stack(list(inputs['sup']))
-        logits = self.student.backbone(torch.cat([x_l, x_u]))
+        logits = self.student(torch.cat([x_l, x_u]))
         n = len(x_l)
         losses = weighted_losses(
             self.student.loss_by_logits(logits[:n], data_samples['sup']),
@@ -73,13 +76,13 @@ class VolumeMeanTeacher(TeacherStudentModel):
         x = torch.stack(list(inputs))
         noise = (torch.randn_like(x) * self.noise_std).clamp(
             -self.noise_clip, self.noise_clip)
-        return self.teacher.backbone(x + noise).softmax(1), {}
+        return self.teacher(x + noise).softmax(1), {}
 
     def to_student_view(self, targets, inputs, data_samples):
         return torch.stack(list(inputs)), targets
 
     def unsup_loss(self, inputs, targets, info) -> Dict:
-        return self.consistency_loss(self.student.backbone(inputs), targets)
+        return self.consistency_loss(self.student(inputs), targets)
 
     @staticmethod
     def consistency_loss(logits, targets) -> Dict:

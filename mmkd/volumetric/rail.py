@@ -28,7 +28,6 @@ ones. Prediction: the mean softmax of the four students (``predict_on=
 from typing import Dict, List
 
 import torch
-import torch.nn.functional as F
 
 from mmkd.registry import MODELS
 from mmkd.teacher_student import TeacherStudentModel
@@ -36,18 +35,20 @@ from mmkd.teacher_student.batch_stats import batch_norm_statistics
 from mmkd.teacher_student.model import current_iter
 from mmkd.teacher_student.ramps import sigmoid_rampup
 from mmkd.utils.dist import mean_over_ranks
+from mmkd.utils.unwrap import unwrap_model
 
-from .losses import soft_dice_loss
 from .rail_losses import best_student, cal_loss, dfs_loss, teacher_loss
-from .segmentor import segmentation_of, sliding_window
+from .segmentor import predict_mean_softmax
 
 
 @MODELS.register_module()
 class RAIL(TeacherStudentModel):
     """Args:
-        vnet / resvnet: network configs of the two students of each group
-            (built twice: the groups start from different random weights).
-        num_classes: classes, background included (2: tooth).
+        vnet / resvnet: :class:`~mmkd.volumetric.VolumeSegmentor` configs of
+            the two students of each group (built twice: the groups start
+            from different random weights); their own loss (CE + Dice,
+            ``dice_squared=True`` for RAIL's) is ``L_s``'s supervised part
+            and their sliding window predicts the ensemble.
         alpha / beta: DFS weights (0.5 / 0.05).
         temperature: sharpening ``T`` of the best student's and the
             teacher's probabilities (0.1).
@@ -57,19 +58,19 @@ class RAIL(TeacherStudentModel):
             group has no DFS / CAL.
         cal_kl_input / cal_confidence: see
             :func:`~mmkd.volumetric.rail_losses.cal_loss`.
-        roi_size / sw_overlap / sw_batch_size / min_component_size:
-            sliding-window inference and post-processing (the window
-            batch as :class:`~mmkd.volumetric.VolumeSegmentor`'s).
+
+    Each student has its own optimiser (an ``OptimWrapperDict`` keyed by
+    student, :class:`~mmkd.engine.MemberOptimWrapperConstructor`): the core's
+    ``train_step`` steps those :meth:`trained_students` names.
     """
     ensembles = ('students', )
 
-    def __init__(self, vnet, resvnet, num_classes=2, alpha=0.5, beta=0.05,
+    def __init__(self, vnet, resvnet, alpha=0.5, beta=0.05,
                  temperature=0.1, cal_weight=20.0, teacher_weight=10.0,
                  rampup_iters=3000, group_iters=100, cal_kl_input='logits',
-                 cal_confidence=None, roi_size=(112, 112, 80),
-                 sw_overlap=0.5, sw_batch_size=4, min_component_size=0,
-                 predict_on='students', teacher_norm='running',
-                 data_preprocessor=None, init_cfg=None):
+                 cal_confidence=None, predict_on='students',
+                 teacher_norm='running', data_preprocessor=None,
+                 init_cfg=None):
         students = {}
         for g in (0, 1):
             students[f'vnet_{g}'] = vnet
@@ -79,7 +80,6 @@ class RAIL(TeacherStudentModel):
                          predict_on=predict_on, teacher_norm=teacher_norm,
                          data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
-        self.num_classes = num_classes
         self.alpha, self.beta = alpha, beta
         self.temperature = temperature
         self.cal_weight, self.teacher_weight = cal_weight, teacher_weight
@@ -87,10 +87,6 @@ class RAIL(TeacherStudentModel):
         self.group_iters = group_iters
         self.cal_kl_input = cal_kl_input
         self.cal_confidence = cal_confidence
-        self.roi_size = tuple(roi_size)
-        self.sw_overlap = sw_overlap
-        self.sw_batch_size = sw_batch_size
-        self.min_component_size = min_component_size
         # method state: in every checkpoint, restored by --resume (the active
         # group follows from the iteration, restored too: group_at)
         self.register_buffer('group_steps', torch.zeros(2, dtype=torch.long))
@@ -104,6 +100,9 @@ class RAIL(TeacherStudentModel):
         """The group whose turn iteration ``step`` is."""
         return (step // self.group_iters) % 2
 
+    def trained_students(self) -> List[str]:
+        return self.group(self.group_at(current_iter()))
+
     def ema_pairs(self):
         g = self.group_at(current_iter())
         return [(f'vnet_{g}', f'teacher_{g}')]
@@ -114,32 +113,26 @@ class RAIL(TeacherStudentModel):
         return [int(self.group_steps[self.group_at(current_iter())]) - 1]
 
     # -- training -------------------------------------------------------------
-    def train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:
+    def loss(self, inputs: Dict, data_samples: Dict) -> Dict:
+        """The active group's losses, keyed ``<student>.loss_*`` (each
+        student's optimiser steps on its own), and ``group``; counts the
+        group's step."""
         g = self.group_at(current_iter())
-        data = self.data_preprocessor(data, True)
-        inputs, samples = data['inputs'], data['data_samples']
-        x_l = torch.stack(list(inputs['sup']))
-        y = torch.stack([s.gt_seg_map for s in samples['sup']]).to(x_l.device)
-        x_u = torch.stack(list(inputs['unsup_student']))
-        x_t = torch.stack(list(inputs['unsup_teacher']))
-        names = self.group(g)
-        with optim_wrapper[names[0]].optim_context(self):
-            losses = self.group_losses(g, x_l, y, x_u, x_t)
-        for name in names:
-            optim_wrapper[name].update_params(sum(
-                v for k, v in losses.items()
-                if k.startswith(name + '.loss')))
+        losses = self.group_losses(
+            g, torch.stack(list(inputs['sup'])), data_samples['sup'],
+            torch.stack(list(inputs['unsup_student'])),
+            torch.stack(list(inputs['unsup_teacher'])))
+        losses['group'] = torch.tensor(float(g))
         self.group_steps[g] += 1
-        _, log_vars = self.parse_losses(losses)
-        log_vars['group'] = float(g)
-        return log_vars
+        return losses
 
-    def group_losses(self, g: int, x_l, y, x_u, x_t=None
+    def group_losses(self, g: int, x_l, sup_samples, x_u, x_t=None
                      ) -> Dict[str, torch.Tensor]:
         """The losses of both students of group ``g`` on the labelled
-        patches ``x_l`` (labels ``y``) and the unlabelled ``x_u`` (the
-        teacher's view ``x_t``, by default the same), keyed
-        ``<student>.loss_*`` (and statistics without ``loss``)."""
+        patches ``x_l`` (their ``sup_samples`` hold the labels) and the
+        unlabelled ``x_u`` (the teacher's view ``x_t``, by default the
+        same), keyed ``<student>.loss_*`` (and statistics without
+        ``loss``)."""
         x_t = x_u if x_t is None else x_t
         t = int(self.group_steps[g])
         ramp = sigmoid_rampup(t, self.rampup_iters)
@@ -156,21 +149,22 @@ class RAIL(TeacherStudentModel):
                     net = getattr(self, name)
                     with batch_norm_statistics(net, track=False):
                         outs[name] = net(x)
-        dice = {k: soft_dice_loss(o[:n_l], y, squared=True)
-                for k, o in outs.items()}
+        sup = {k: unwrap_model(getattr(self, k)).loss_by_logits(
+            o[:n_l], sup_samples) for k, o in outs.items()}
         losses = {}
         # every rank takes the same best student: the one of the Dice
         # losses averaged over the ranks' batches
-        best = None if first_round else best_student(mean_over_ranks(dice))
+        best = None if first_round else best_student(mean_over_ranks(
+            {k: v['loss_dice'] for k, v in sup.items()}))
         for name in self.group(g):
             z_l, z_u = outs[name][:n_l], outs[name][n_l:]
-            terms = dict(loss_ce=F.cross_entropy(z_l, y),
-                         loss_dice=dice[name],
-                         loss_teacher=teacher_loss(
-                             z_u, teacher_probs, self.teacher_weight * ramp,
-                             self.temperature))
+            terms = dict(sup[name], loss_teacher=teacher_loss(
+                z_u, teacher_probs, self.teacher_weight * ramp,
+                self.temperature))
             if best is not None:
                 best_out = outs[best].detach()
+                y = torch.stack([s.gt_seg_map for s in sup_samples]).to(
+                    z_l.device)
                 terms['loss_dfs'] = dfs_loss(
                     z_l, y, best_out[:n_l].argmax(1), name == best,
                     self.alpha, self.beta)
@@ -184,30 +178,9 @@ class RAIL(TeacherStudentModel):
         return losses
 
     # -- inference ------------------------------------------------------------
-    def forward(self, inputs, data_samples=None, mode='tensor'):
-        nets = [getattr(self, n) for n in (
-            self.student_names if self.predict_on == 'students'
-            else (self.predict_on, ))]
-        if mode == 'predict':
-            return self.predict_with(nets, inputs, data_samples)
-        if mode == 'tensor':
-            x = torch.stack(list(inputs))
-            return torch.stack([net(x).softmax(1) for net in nets]).mean(0)
-        raise ValueError(f"{type(self).__name__} trains by train_step; "
-                         f"forward takes mode 'predict' or 'tensor', "
-                         f'not {mode!r}')
-
-    @torch.no_grad()
-    def predict_with(self, nets, inputs, data_samples):
-        """Label volumes from the mean softmax of ``nets`` (sliding window;
-        small components removed)."""
-
-        def mean_probs(x):
-            return torch.stack([net(x).softmax(1) for net in nets]).mean(0)
-
-        for volume, sample in zip(inputs, data_samples):
-            probs = sliding_window(volume, mean_probs, self.roi_size,
-                                   self.sw_overlap, self.sw_batch_size)
-            sample.pred_seg_map = segmentation_of(probs,
-                                                  self.min_component_size)
-        return data_samples
+    def predict_ensemble(self, name, inputs, data_samples):
+        """``'students'``: the mean softmax of the four students."""
+        return predict_mean_softmax(
+            [unwrap_model(getattr(self, n)) for n in self.student_names],
+            inputs,
+            data_samples)

@@ -10,9 +10,19 @@ reproduced here. One switch remains, ``cal_kl_input``: the reference code
 applies its push towards uniform to probabilities (a double softmax),
 SDCL, RAIL's ancestor, to logits (the default here).
 """
+from typing import Optional
+
 from torch import Tensor
 
-from .losses import masked_mean
+
+def masked_mean(values: Tensor, mask: Optional[Tensor] = None,
+                eps: float = 1e-8) -> Tensor:
+    """``Σ v·m / (Σ m + eps)`` (the mean over the masked voxels; 0 for an
+    empty mask, never NaN); the plain mean without a mask."""
+    if mask is None:
+        return values.mean()
+    mask = mask.to(values.dtype)
+    return (values * mask).sum() / (mask.sum() + eps)
 
 
 def sharpen(probs: Tensor, temperature: float = 0.1) -> Tensor:

@@ -10,11 +10,14 @@ _base_ = [
 ]
 patch_size = (48, 48, 32)
 network = dict(in_channels=1, num_classes=2, base_channels=8)
+# each student a VolumeSegmentor: CE + squared soft Dice (RAIL's L_s
+# supervised part), its sliding window predicts the 4-student ensemble
+segmentor = dict(type='VolumeSegmentor', num_classes=2, dice_squared=True,
+                 roi_size=patch_size, sw_overlap=0.5, min_component_size=20)
 model = dict(
     type='mmkd.RAIL',
-    vnet=dict(type='VNet', dropout=0.5, **network),
-    resvnet=dict(type='ResVNet', **network),
-    num_classes=2,
+    vnet=dict(segmentor, backbone=dict(type='VNet', dropout=0.5, **network)),
+    resvnet=dict(segmentor, backbone=dict(type='ResVNet', **network)),
     # λ_c: the paper's 20 collapsed on the demo (seed 0, 2 labelled: 82.84
     # Dice at iteration 300, 53.55 at 600 as the CAL loss grew); 5 was
     # chosen on seed 0 (README, "The demo CBCT table")
@@ -26,9 +29,6 @@ model = dict(
     teacher_weight=1.0,
     rampup_iters=300,  # the paper's 3000 of 8000 group steps, scaled
     group_iters=50,
-    roi_size=patch_size,
-    sw_overlap=0.5,
-    min_component_size=20,
     data_preprocessor=dict(
         type='mmkd.MultiBranchDataPreprocessor',
         data_preprocessor=dict(type='BaseDataPreprocessor')))
