@@ -2,6 +2,7 @@
 losses checked at build time, the teacher frozen, gradients where they
 belong, inheritance init, the weight schedule, mask images."""
 import copy
+import os.path as osp
 
 import pytest
 import torch
@@ -44,8 +45,8 @@ def _det_batch(model, n=2, size=64):
 def test_levels_expand_and_sources_are_recorded():
     model = _build()
     assert sorted(model.distill_losses) == [f'fpn{i}' for i in range(5)]
-    assert model.loss_inputs['fpn3'] == dict(student=('student:neck', 3),
-                                             teacher=('teacher:neck', 3))
+    assert model.distill_losses.inputs['fpn3'] == dict(
+        student=('student:neck', 3), teacher=('teacher:neck', 3))
 
 
 def test_a_wrong_module_path_fails_at_build_with_its_name():
@@ -141,7 +142,7 @@ def test_segmentation_logits_distillation_builds_and_runs():
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
     model = _build(SEG)
-    assert model.loss_inputs['logits']['student'] == (
+    assert model.distill_losses.inputs['logits']['student'] == (
         'student:decode_head.conv_seg', None)
     model.train()
     samples = []
@@ -184,3 +185,50 @@ def test_mask_visualisation_draws_one_picture_per_image_and_level():
     # the first tile is the image itself, turned from BGR into RGB
     assert (picture[:, :64] == raw[0].permute(1, 2, 0).numpy()[..., ::-1]
             ).all()
+
+
+def _seg_run_config(tmp_path, demo_root, iters):
+    cfg = load_config(SEG)
+    cfg.model.teacher_ckpt = None  # a random teacher: no run before
+    root = osp.join(demo_root, 'cityscapes_demo') + '/'
+    cfg.train_dataloader.dataset.data_root = root
+    cfg.train_dataloader.batch_size = 2
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
+                         val_interval=10**6)
+    for key in ('val_cfg', 'val_dataloader', 'val_evaluator', 'test_cfg',
+                'test_dataloader', 'test_evaluator'):
+        cfg[key] = None
+    cfg.custom_hooks = [dict(type='mmkd.RNGStateHook')]
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False,
+                                        interval=2, max_keep_ckpts=-1)
+    path = tmp_path / f'acam_seg_{iters}.py'
+    cfg.dump(str(path))
+    return str(path)
+
+
+@pytest.mark.slow
+def test_distiller_resumes_exactly(tmp_path, demo_root):
+    """Cut after 2 of 4 iterations and resumed: the same losses and, at the
+    end, the same student and ACAM-KD selection units (the teacher never
+    moves)."""
+    from conftest import run_tool
+    from test_training import train_losses
+    straight, resumed = str(tmp_path / 'straight'), str(tmp_path / 'resumed')
+    for work_dir, iters, extra in ((straight, 4, ()), (resumed, 2, ()),
+                                   (resumed, 4, ('--resume', ))):
+        r = run_tool('tools/train.py',
+                     _seg_run_config(tmp_path, demo_root, iters),
+                     '--work-dir', work_dir, *extra)
+        assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    a, b = train_losses(straight), train_losses(resumed)
+    assert sorted(a) == sorted(b) == [1, 2, 3, 4]
+    for i in a:
+        assert b[i] == pytest.approx(a[i], rel=1e-5, abs=1e-6), (i, a, b)
+    sa = torch.load(osp.join(straight, 'iter_4.pth'),
+                    weights_only=False)['state_dict']
+    sb = torch.load(osp.join(resumed, 'iter_4.pth'),
+                    weights_only=False)['state_dict']
+    assert any(k.startswith('distill_losses.logits.') for k in sa)
+    for k, v in sa.items():
+        assert torch.allclose(v.float(), sb[k].float(), atol=1e-6), k

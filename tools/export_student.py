@@ -72,8 +72,8 @@ def model_config(cfg, which):
                         f'no member {which!r} (it has {sorted(members)})')
     sub = members[which]
     if isinstance(sub, str):  # a distiller's teacher given as a config file
-        from mmkd.distillation.distiller import _model_cfg
-        sub = _model_cfg(sub)
+        from mmkd.teacher_student.frozen_teacher import teacher_model_cfg
+        sub = teacher_model_cfg(sub)
     sub = dict(sub)
     sub.pop('init_cfg', None)  # the exported weights replace any init
     return sub

@@ -1,5 +1,13 @@
+from mmkd.teacher_student.feature_distillation import FeatureDistillation
+from mmkd.teacher_student.feature_recorder import (
+    FeatureRecorder,
+    parse_source,
+)
+
 from .distiller import FeatureDistiller
 from .losses import *  # noqa: F401,F403
-from .recorder import FeatureRecorder, parse_source
 
-__all__ = ['FeatureDistiller', 'FeatureRecorder', 'parse_source']
+__all__ = [
+    'FeatureDistiller', 'FeatureDistillation', 'FeatureRecorder',
+    'parse_source'
+]

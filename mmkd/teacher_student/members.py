@@ -9,7 +9,8 @@ config, so checkpoint keys read ``<name>.<parameter>``::
 
 A teacher is ``dict(ema_of=STUDENT)`` (a copy of that student, moved by the
 EMA hook), ``dict(ema_of=STUDENT, model=CFG)`` (its own architecture, same
-parameter names) or ``dict(model=CFG)`` (frozen, never updated).
+parameter names) or ``dict(model=CFG, checkpoint=PATH)`` (frozen, never
+updated; ``CFG`` may be a config file's path, whose ``model`` it takes).
 """
 import os.path as osp
 from typing import Dict, Optional
@@ -52,10 +53,11 @@ def normalise_members(student, teacher, students: Optional[Dict],
     specs = {}
     for name, spec in teachers.items():
         spec = dict(spec)
-        unknown = set(spec) - {'ema_of', 'model'}
+        unknown = set(spec) - {'ema_of', 'model', 'checkpoint'}
         if unknown:
             raise ValueError(f'teacher {name!r}: unknown keys '
-                             f'{sorted(unknown)} (expected ema_of, model)')
+                             f'{sorted(unknown)} (expected ema_of, model, '
+                             'checkpoint)')
         source = spec.get('ema_of')
         if source is not None and source not in students:
             raise ValueError(f'teacher {name!r} is the EMA of {source!r}, '
@@ -63,6 +65,9 @@ def normalise_members(student, teacher, students: Optional[Dict],
         if source is None and spec.get('model') is None:
             raise ValueError(f'teacher {name!r} needs `ema_of` (a student) '
                              'or `model` (a config)')
+        if source is not None and spec.get('checkpoint'):
+            raise ValueError(f'teacher {name!r}: an EMA teacher starts from '
+                             'its student, it takes no `checkpoint`')
         specs[name] = spec
     return dict(students), specs
 

@@ -28,6 +28,8 @@ from mmengine.optim import OptimWrapperDict
 from mmkd.registry import MODELS, TASK_UTILS
 
 from .batch_stats import batch_norm_statistics, frozen_running_statistics
+from .feature_distillation import FeatureDistillation
+from .frozen_teacher import load_teacher_checkpoint, teacher_model_cfg
 from .members import normalise_members
 from .ramps import sigmoid_rampup
 from .wrapped_members import keep_member_keys_unwrapped
@@ -92,6 +94,13 @@ class TeacherStudentModel(BaseModel):
             shift what the student -- and an EMA teacher that copies its
             buffers -- is evaluated with). See
             :func:`~mmkd.teacher_student.batch_stats.frozen_running_statistics`.
+        distill_losses: feature distillation from the first frozen
+            (``model=``) teacher -- else the first teacher -- into the first
+            student on the labelled batch
+            (:class:`~mmkd.teacher_student.feature_distillation.FeatureDistillation`:
+            ``name -> loss config`` with its ``inputs``).
+        distill_weight: ``w_distill`` (``DistillWeightHook`` may schedule
+            it).
         data_preprocessor: applied to every branch (e.g. mmdet's
             ``MultiBranchDataPreprocessor``).
 
@@ -117,8 +126,8 @@ class TeacherStudentModel(BaseModel):
                  unsup_weight=1.0, unsup_rampup_iters=0,
                  predict_on=None, teacher_norm='running',
                  student_unsup_norm='batch_track',
-                 threshold_scores='unlabelled', data_preprocessor=None,
-                 init_cfg=None):
+                 threshold_scores='unlabelled', distill_losses=None,
+                 distill_weight=1.0, data_preprocessor=None, init_cfg=None):
         if teacher_norm not in TEACHER_NORMS:
             raise ValueError(f'teacher_norm must be one of {TEACHER_NORMS}, '
                              f'got {teacher_norm!r}')
@@ -136,8 +145,11 @@ class TeacherStudentModel(BaseModel):
         for name, cfg in students.items():
             setattr(self, name, MODELS.build(cfg))
         for name, spec in teachers.items():
-            model = MODELS.build(spec['model']) if spec.get('model') \
+            model = MODELS.build(teacher_model_cfg(spec['model'])) \
+                if spec.get('model') \
                 else copy.deepcopy(getattr(self, spec['ema_of']))
+            if spec.get('checkpoint'):
+                load_teacher_checkpoint(model, spec['checkpoint'])
             model.requires_grad_(False)
             model.eval()
             setattr(self, name, model)
@@ -164,6 +176,16 @@ class TeacherStudentModel(BaseModel):
         #: teacher-view images and targets (``kept_pseudo_label_batch``)
         self.keep_pseudo_label_batch = False
         self.kept_pseudo_label_batch = None
+        self.distill_weight = distill_weight
+        self.distill_pair = None
+        self.distill_losses = None
+        if distill_losses:
+            frozen = [t for t in self.teacher_names
+                      if t not in self.ema_sources] or self.teacher_names
+            self.distill_pair = (self.student_names[0], frozen[0])
+            self.distill_losses = FeatureDistillation(
+                distill_losses, *(getattr(self, n)
+                                  for n in self.distill_pair))
         # the same checkpoint keys with members wrapped one by one (DDP)
         keep_member_keys_unwrapped(self)
 
@@ -292,15 +314,32 @@ class TeacherStudentModel(BaseModel):
         return log_vars
 
     def loss(self, inputs: Dict, data_samples: Dict) -> Dict:
-        losses = weighted_losses(
-            self.sup_loss(inputs['sup'], data_samples['sup']),
-            self.sup_weight, 'sup_')
+        if not isinstance(inputs, dict):  # a labelled batch: distillation
+            return self.labelled_loss(inputs, data_samples)
+        losses = self.labelled_loss(inputs['sup'], data_samples['sup'],
+                                    'sup_')
         student_inputs, targets, info = self.student_targets(inputs,
                                                              data_samples)
         with self.student_unsup_statistics():
             unsup = self.unsup_loss(student_inputs, targets, info)
         losses.update(weighted_losses(
             unsup, self.unsup_weight_at(current_iter()), 'unsup_'))
+        return losses
+
+    def labelled_loss(self, inputs, data_samples, prefix='') -> Dict:
+        """``w_sup · L_sup`` (keys ``prefix``-named) and, with
+        ``distill_losses``, the distillation terms of the frozen teacher
+        and the student on this batch (recorded during both forwards)."""
+        if self.distill_losses is None:
+            return weighted_losses(self.sup_loss(inputs, data_samples),
+                                   self.sup_weight, prefix)
+        with self.distill_losses.recording():
+            self.distill_losses.run_teacher(
+                getattr(self, self.distill_pair[1]), inputs, data_samples)
+            sup = self.sup_loss(inputs, data_samples)
+        task, _ = self.parse_losses(sup)
+        losses = weighted_losses(sup, self.sup_weight, prefix)
+        losses.update(self.distill_losses.losses(self.distill_weight, task))
         return losses
 
     def student_targets(self, inputs: Dict, data_samples: Dict):

@@ -1,4 +1,5 @@
-"""Record module outputs with forward hooks, by path."""
+"""Record module outputs with forward hooks, by path (the sources of
+feature distillation, :mod:`.feature_distillation`)."""
 import re
 from typing import Dict
 
