@@ -46,6 +46,15 @@ def isolated_default_scope():
     DefaultScope._instance_dict = saved
 
 
+@pytest.fixture(autouse=True)
+def iteration_zero():
+    """Every test starts at iteration 0: one that sets the runner's
+    iteration (ramps, threshold updates read it) must not move the next
+    test's losses."""
+    from mmengine.logging import MessageHub
+    MessageHub.get_current_instance().update_info('iter', 0)
+
+
 @pytest.fixture(scope='session')
 def demo_root(tmp_path_factory):
     """Tiny demo data sets made by tools/make_demo_data.py (the real

@@ -200,14 +200,14 @@ def test_each_student_learns_with_its_own_teachers_features_and_boxes(
     model = _model()
     seen = {}
 
-    def capture(self, inputs, samples, info):
-        student = self.active_student
+    def capture(self, student, teacher, inputs, samples, teacher_feats):
         pair = 'a' if student is self.student_a else 'b'
-        seen[pair] = (info['teacher_feats'][0],
+        assert teacher is getattr(self, f'teacher_{pair}')
+        seen[pair] = (teacher_feats[0],
                       samples[0].gt_instances.reg_unc.tolist())
         return dict(loss_x=inputs.sum() * 0)
 
-    monkeypatch.setattr(SoftTeacher, 'unsup_loss', capture)
+    monkeypatch.setattr(SoftTeacher, 'pair_unsup_loss', capture)
     feats = dict(teacher_a=(torch.zeros(1, 1),), teacher_b=(torch.ones(1,
                                                                        1),))
     s = _sample()

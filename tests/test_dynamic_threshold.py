@@ -186,7 +186,7 @@ def test_soft_teacher_weights_soft_boxes_and_ignores_background_in_ignore_region
     proposals = [InstanceData(bboxes=torch.tensor(
         [[4., 4., 28., 28.], [5., 5., 28., 28.], [36., 36., 60., 60.],
          [35., 36., 60., 61.]]))]
-    model.teacher_background_prob = lambda boxes, *a: torch.ones(
+    model.teacher_background_prob = lambda teacher, boxes, *a: torch.ones(
         sum(len(b) for b in boxes))
 
     def cls_loss(weight, ignore):
@@ -198,15 +198,16 @@ def test_soft_teacher_weights_soft_boxes_and_ignores_background_in_ignore_region
             bboxes=torch.tensor([[36., 36., 60., 60.]]) if ignore
             else torch.zeros(0, 4), labels=torch.tensor([0] if ignore else []))
         torch.manual_seed(3)
-        return model.rcnn_cls_loss(x, proposals, [inst], [s],
-                                   teacher_x)['loss_cls'].item()
+        return model.rcnn_cls_loss(
+            model.student, model.teacher, x, proposals, [inst], [s],
+            teacher_x)['loss_cls'].item()
 
     base = cls_loss(1.0, False)
     # a soft box (weight 0.5) lowers the foreground share of the loss
     assert cls_loss(0.5, False) != pytest.approx(base)
     # background RoIs inside the ignore region drop out of the loss
     assert cls_loss(1.0, True) != pytest.approx(base)
-    sampling = model._sample(x, proposals, [InstanceData(
+    sampling = model._sample(model.student, x, proposals, [InstanceData(
         bboxes=box, labels=torch.tensor([1]))])
     s = sample.clone()
     s.ignored_instances = InstanceData(bboxes=torch.tensor(
@@ -411,7 +412,7 @@ def test_ignore_region_boundary_and_foreground_weight_values(monkeypatch):
     # against the ignore box [40, 40, 60, 60] (area 400): IoU 0.5, 0.49
     proposals = [InstanceData(bboxes=torch.tensor(
         [[4., 4., 28., 28.], [40., 40., 60., 50.], [40., 40., 60., 49.8]]))]
-    sampling = model._sample(x, proposals, [inst])
+    sampling = model._sample(model.student, x, proposals, [inst])
     from mmdet.structures import DetDataSample
     s = DetDataSample(metainfo=dict(img_shape=(size, size)))
     s.ignored_instances = InstanceData(
@@ -433,13 +434,14 @@ def test_ignore_region_boundary_and_foreground_weight_values(monkeypatch):
         return cls_score.sum() * 0
 
     monkeypatch.setattr(st, 'soft_teacher_cls_loss', capture)
-    model.teacher_background_prob = lambda boxes, *a: torch.ones(
+    model.teacher_background_prob = lambda teacher, boxes, *a: torch.ones(
         sum(len(b) for b in boxes))
     sample = DetDataSample(metainfo=dict(
         img_shape=(size, size), homography_matrix=torch.eye(3),
         teacher_homography_matrix=torch.eye(3),
         teacher_img_shape=(size, size)))
-    model.rcnn_cls_loss(x, proposals, [inst], [sample], x)
+    model.rcnn_cls_loss(model.student, model.teacher, x, proposals, [inst],
+                        [sample], x)
     fg = seen['labels'] < model.student.roi_head.bbox_head.num_classes
     assert fg.any()
     assert seen['fg_weight'][fg].tolist() == pytest.approx(
@@ -468,5 +470,5 @@ def test_rpn_learns_from_the_hard_tier_only(monkeypatch):
         labels=torch.tensor([1, 2, 3]), scores=torch.tensor([0.95, 0.8,
                                                              0.4]),
         weights=torch.tensor([1.0, 0.8, 1.0]))
-    model.rpn_loss(None, [s])
+    model.rpn_loss(model.student, None, [s])
     assert seen == [[[0., 0., 10., 10.]]]

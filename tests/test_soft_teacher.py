@@ -120,11 +120,12 @@ def test_background_proposals_are_weighted_by_the_teacher(monkeypatch):
 
     def loss_with(p):
         monkeypatch.setattr(model, 'teacher_background_prob',
-                            lambda boxes, *a: torch.full(
+                            lambda teacher, boxes, *a: torch.full(
                                 (sum(len(b) for b in boxes),), p))
         torch.manual_seed(1)
-        return model.rcnn_cls_loss(x, proposals, no_boxes, samples,
-                                   teacher_x)['loss_cls']
+        return model.rcnn_cls_loss(
+            model.student, model.teacher, x, proposals, no_boxes, samples,
+            teacher_x)['loss_cls']
 
     # no foreground: the loss is Σ p·CE / max(Σ p, 1)
     assert loss_with(0.0).item() == 0.0
@@ -141,13 +142,14 @@ def test_teacher_background_prob_is_the_teachers_softmax():
     inputs, samples = _image_batch(n=1)
     feats = model.teacher.extract_feat(inputs)
     boxes = torch.tensor([[4., 4., 30., 30.], [10., 2., 50., 40.]])
-    p = model.teacher_background_prob([boxes], samples, feats)
+    p = model.teacher_background_prob(model.teacher, [boxes], samples,
+                                      feats)
     from mmdet.structures.bbox import bbox2roi
     logits = model.teacher.roi_head._bbox_forward(
         feats, bbox2roi([boxes]))['cls_score']
     assert p.tolist() == pytest.approx(logits.softmax(-1)[:, -1].tolist())
-    assert model.teacher_background_prob([boxes[:0]], samples,
-                                         feats).shape == (0,)
+    assert model.teacher_background_prob(model.teacher, [boxes[:0]],
+                                         samples, feats).shape == (0,)
 
 
 def test_regression_from_positives_only_equals_the_full_roi_loss():
@@ -164,9 +166,9 @@ def test_regression_from_positives_only_equals_the_full_roi_loss():
     proposals = [InstanceData(bboxes=boxes.clone()) for _ in samples]
     inst = [s.gt_instances for s in samples]
     torch.manual_seed(4)
-    ours = model.rcnn_reg_loss(x, proposals, inst)
+    ours = model.rcnn_reg_loss(model.student, x, proposals, inst)
     torch.manual_seed(4)
-    sampling = model._sample(x, proposals, inst)
+    sampling = model._sample(model.student, x, proposals, inst)
     head = model.student.roi_head
     out = head._bbox_forward(x, bbox2roi([s.priors for s in sampling]))
     targets = head.bbox_head.get_targets(sampling,
@@ -198,7 +200,7 @@ def test_a_middle_tier_box_weighs_its_regression_by_its_score():
         inst[0].weights = torch.tensor([w0])
         inst[1].weights = torch.tensor([w1])
         torch.manual_seed(4)
-        return model.rcnn_reg_loss(x, proposals, inst).item()
+        return model.rcnn_reg_loss(model.student, x, proposals, inst).item()
 
     full, only_1 = loss(1.0, 1.0), loss(0.0, 1.0)
     assert 0 < only_1 < full
@@ -268,11 +270,12 @@ def test_batched_jitter_uncertainty_per_image():
     x = model.teacher.extract_feat(inputs)
     insts = [samples[0].gt_instances, samples[1].gt_instances[:0]]
     model.jitter_scale = 0.0  # identical copies: no spread
-    unc = model.regression_uncertainty(x, insts, samples)
+    unc = model.regression_uncertainty(model.teacher, x, insts, samples)
     assert [len(u) for u in unc] == [1, 0]
     assert unc[0].item() == 0
     model.jitter_scale = 0.06
-    assert model.regression_uncertainty(x, insts, samples)[0].item() > 0
+    assert model.regression_uncertainty(model.teacher, x, insts,
+                                        samples)[0].item() > 0
 
 
 def test_load_from_a_plain_detector_checkpoint_fills_student_and_teacher(
@@ -305,10 +308,10 @@ def test_scoring_only_the_negatives_gives_the_loss_of_scoring_all():
          [30., 30., 60., 60.], [5., 40., 25., 60.]])) for _ in samples]
     gts = [s.gt_instances for s in samples]
     torch.manual_seed(1)
-    loss = model.rcnn_cls_loss(x, proposals, gts, samples,
-                               teacher_x)['loss_cls']
+    loss = model.rcnn_cls_loss(model.student, model.teacher, x, proposals,
+                               gts, samples, teacher_x)['loss_cls']
     torch.manual_seed(1)
-    sampling = model._sample(x, proposals, gts)
+    sampling = model._sample(model.student, x, proposals, gts)
     assert sum(len(r.pos_priors) for r in sampling) > 0
     head = model.student.roi_head
     labels = head.bbox_head.get_targets(sampling,

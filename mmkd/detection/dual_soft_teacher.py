@@ -8,21 +8,14 @@ from mmcv.ops import batched_nms
 from mmengine.structures import InstanceData
 
 from mmkd.registry import MODELS
-from mmkd.teacher_student.dual_pairs import (
-    DUAL_PAIRS,
-    DUAL_TEACHERS,
-    dual_pair_members,
-    dual_sup_losses,
-)
+from mmkd.teacher_student.dual_pairs import DUAL_TEACHERS, DualPairs
 
 from .dual_consensus import consensus_boxes
 from .soft_teacher import SoftTeacher
 
-PAIRS = DUAL_PAIRS
-
 
 @MODELS.register_module()
-class DualSoftTeacher(SoftTeacher):
+class DualSoftTeacher(DualPairs, SoftTeacher):
     """Two Soft Teacher pairs supervised by their teachers' consensus.
 
     * ``teacher_a`` is the EMA of ``student_a`` only, ``teacher_b`` of
@@ -30,7 +23,8 @@ class DualSoftTeacher(SoftTeacher):
       initial checkpoints (checked to be one architecture and class list).
     * Both teachers detect on the weak view; per image their boxes with
       score ≥ δ are matched (same class, greedy by IoU), an image whose mean
-      matched IoU (unmatched boxes count 0) is below τ is **rejected** (no
+      matched IoU (unmatched boxes count 0) is below τ is **rejected**
+      (:class:`~mmkd.teacher_student.dual_pairs.DualPairs`' rule: no
       unsupervised loss; ``unsup_rejected``); matched pairs are fused
       (``fusion``: score-weighted mean or intersection) into the pseudo
       boxes, unmatched ones become ignore regions.  An adaptive
@@ -47,22 +41,12 @@ class DualSoftTeacher(SoftTeacher):
         fusion: ``'weighted_mean'`` or ``'intersection'``.
         Others: :class:`SoftTeacher`.
     """
-    ensembles = ('ensemble', )
 
-    def __init__(self, student_a, student_b, delta=0.5, agreement_thr=0.5,
-                 fusion='weighted_mean', ensemble_iou=0.5,
-                 predict_on='ensemble', **kwargs):
-        super().__init__(
-            **dual_pair_members(type(self).__name__, student_a, student_b,
-                                kwargs),
-            predict_on=predict_on, **kwargs)
-        self.delta = delta
-        self.agreement_thr = agreement_thr
+    def __init__(self, student_a, student_b, fusion='weighted_mean',
+                 ensemble_iou=0.5, **kwargs):
+        super().__init__(student_a, student_b, **kwargs)
         self.fusion = fusion
         self.ensemble_iou = ensemble_iou
-
-    def sup_loss(self, inputs, data_samples) -> Dict:
-        return dual_sup_losses(self, inputs, data_samples)
 
     def labelled_teacher_scores(self, inputs, data_samples):
         """``threshold_scores='labelled'``: the matched boxes' scores of
@@ -93,12 +77,12 @@ class DualSoftTeacher(SoftTeacher):
                 bboxes=torch.cat([ignore.bboxes, tier_ignored.bboxes]),
                 labels=torch.cat([ignore.labels, tier_ignored.labels]),
                 scores=torch.cat([ignore.scores, tier_ignored.scores])))
-            accepted.append(agreement >= self.agreement_thr)
-        for tag, student, teacher in PAIRS:  # own teacher's uncertainty
-            with self.using_pair(student, teacher):
-                for inst, unc in zip(kept, self.regression_uncertainty(
-                        feats[teacher], kept, data_samples)):
-                    setattr(inst, f'reg_unc_{tag}', unc)
+            accepted.append(self.accepts(agreement))
+        for tag, _, teacher in self.pairs:  # own teacher's uncertainty
+            for inst, unc in zip(kept, self.regression_uncertainty(
+                    getattr(self, teacher), feats[teacher], kept,
+                    data_samples)):
+                setattr(inst, f'reg_unc_{tag}', unc)
         return self.as_targets(data_samples, kept, ignored), dict(
             teacher_feats=feats, accepted=accepted)
 
@@ -110,7 +94,7 @@ class DualSoftTeacher(SoftTeacher):
         if not idx:  # every image rejected: no unsupervised loss
             return losses
         inputs = inputs[idx]
-        for tag, student, teacher in PAIRS:
+        for tag, student, teacher in self.pairs:
             kept = []
             for i in idx:
                 sample = copy.copy(samples[i])
@@ -120,9 +104,9 @@ class DualSoftTeacher(SoftTeacher):
                     **fields, reg_unc=fields[f'reg_unc_{tag}'])
                 kept.append(sample)
             feats = tuple(f[idx] for f in info['teacher_feats'][teacher])
-            with self.using_pair(student, teacher):
-                pair_losses = super().unsup_loss(
-                    inputs, kept, dict(teacher_feats=feats))
+            pair_losses = self.pair_unsup_loss(
+                getattr(self, student), getattr(self, teacher), inputs, kept,
+                feats)
             losses.update({f'{tag}_{k}': v
                            for k, v in pair_losses.items()})
         return losses

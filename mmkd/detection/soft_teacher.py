@@ -19,7 +19,6 @@ What differs from mmdet 3.3's ``SoftTeacher`` (same losses otherwise):
   with (``pseudo_label_rpn_cfg``).
 """
 import copy
-from contextlib import contextmanager
 from typing import Dict, List, Optional
 
 import torch
@@ -114,14 +113,12 @@ class SoftTeacher(TeacherStudentDetector):
                           dict(type='FixedThreshold', score_thr=0.5))
         kwargs.setdefault('record_score_thr', cls_pseudo_thr)
         super().__init__(*args, **kwargs)
-        #: the (student, teacher) pair the Soft Teacher losses use; a method
-        #: with several pairs switches it (:meth:`using_pair`)
-        self.active_pair = (self.student_names[0], self.teacher_names[0])
-        if not (hasattr(self.active_student, 'rpn_head')
-                and hasattr(self.active_student, 'roi_head')):
+        student = getattr(self, self.student_names[0])
+        if not (hasattr(student, 'rpn_head')
+                and hasattr(student, 'roi_head')):
             raise TypeError('SoftTeacher needs a two-stage detector (with '
                             f'rpn_head and roi_head), got '
-                            f'{type(self.active_student).__name__}')
+                            f'{type(student).__name__}')
         self.rpn_pseudo_thr = rpn_pseudo_thr
         self.cls_pseudo_thr = cls_pseudo_thr
         self.reg_pseudo_thr = reg_pseudo_thr
@@ -130,37 +127,22 @@ class SoftTeacher(TeacherStudentDetector):
         self.ignore_iou_thr = ignore_iou_thr
         self.pseudo_label_rpn_cfg = pseudo_label_rpn_cfg
 
-    @property
-    def active_student(self):
-        return getattr(self, self.active_pair[0])
-
-    @property
-    def active_teacher(self):
-        return getattr(self, self.active_pair[1])
-
-    @contextmanager
-    def using_pair(self, student: str, teacher: str):
-        """Inside the block the Soft Teacher steps use this pair."""
-        saved, self.active_pair = self.active_pair, (student, teacher)
-        try:
-            yield
-        finally:
-            self.active_pair = saved
-
-    @property
-    def with_mask(self) -> bool:
-        return self.active_student.roi_head.with_mask
+    def pair(self):
+        """The (student, teacher) modules of the single pair; a method with
+        several pairs passes each to the steps below."""
+        return (getattr(self, self.student_names[0]),
+                getattr(self, self.teacher_names[0]))
 
     # -- teacher --------------------------------------------------------------
     def pseudo_label(self, inputs, data_samples):
-        teacher = self.active_teacher
+        _, teacher = self.pair()
         x = teacher.extract_feat(inputs)
         proposals = self.teacher_proposals(teacher, x, data_samples)
         results = teacher.roi_head.predict(x, proposals, data_samples,
                                            rescale=False)
         kept, ignored = zip(*[self.label_instances(r) for r in results])
         for inst, unc in zip(kept, self.regression_uncertainty(
-                x, kept, data_samples)):
+                teacher, x, kept, data_samples)):
             inst.reg_unc = unc
         return self.as_targets(data_samples, kept, ignored), \
             dict(teacher_feats=x)
@@ -176,11 +158,13 @@ class SoftTeacher(TeacherStudentDetector):
             *teacher.rpn_head(x), cfg=cfg, rescale=False,
             batch_img_metas=[s.metainfo for s in data_samples])
 
-    def regression_uncertainty(self, x, instances, samples) -> List[Tensor]:
-        """Per pseudo box: spread of the teacher's refinements of
-        ``jitter_times`` jittered copies (:func:`jitter_uncertainty`); one
-        RoI-head forward for the whole batch."""
-        roi_head = self.active_teacher.roi_head
+    def regression_uncertainty(self, teacher, x, instances,
+                               samples) -> List[Tensor]:
+        """Per pseudo box: spread of ``teacher``'s refinements (from its
+        features ``x``) of ``jitter_times`` jittered copies
+        (:func:`jitter_uncertainty`); one RoI-head forward for the whole
+        batch."""
+        roi_head = teacher.roi_head
         times = self.jitter_times
         jittered = [jitter_boxes(i.bboxes, times, self.jitter_scale)
                     .reshape(-1, 4) for i in instances]
@@ -211,18 +195,27 @@ class SoftTeacher(TeacherStudentDetector):
 
     # -- student ------------------------------------------------------------
     def unsup_loss(self, inputs, samples, info) -> Dict:
-        student = self.active_student
+        return self.pair_unsup_loss(*self.pair(), inputs, samples,
+                                    info['teacher_feats'])
+
+    def pair_unsup_loss(self, student, teacher, inputs, samples,
+                        teacher_feats) -> Dict:
+        """The Soft Teacher losses of ``student`` on the pseudo-labelled
+        ``samples``, background weights from ``teacher`` (its features of
+        the teacher view)."""
         x = student.extract_feat(inputs)
-        losses, proposals = self.rpn_loss(x, samples)
+        losses, proposals = self.rpn_loss(student, x, samples)
         cls_instances = [s.gt_instances[s.gt_instances.scores
                                         > self.cls_pseudo_thr]
                          for s in samples]
-        losses.update(self.rcnn_cls_loss(x, proposals, cls_instances,
-                                         samples, info['teacher_feats']))
+        losses.update(self.rcnn_cls_loss(student, teacher, x, proposals,
+                                         cls_instances, samples,
+                                         teacher_feats))
         reg_instances = [s.gt_instances[s.gt_instances.reg_unc
                                         < self.reg_pseudo_thr]
                          for s in samples]
-        losses['loss_bbox'] = self.rcnn_reg_loss(x, proposals, reg_instances)
+        losses['loss_bbox'] = self.rcnn_reg_loss(student, x, proposals,
+                                                 reg_instances)
         n = len(samples)
         losses['num_pseudo_cls'] = x[0].new_tensor(
             sum(len(i) for i in cls_instances) / n)
@@ -233,7 +226,7 @@ class SoftTeacher(TeacherStudentDetector):
                 sum(len(s.ignored_instances) for s in samples) / n)
         return losses
 
-    def rpn_loss(self, x, samples):
+    def rpn_loss(self, student, x, samples):
         rpn_samples = []
         for s in samples:
             gt = s.gt_instances
@@ -244,7 +237,6 @@ class SoftTeacher(TeacherStudentDetector):
             s = copy.copy(s)
             s.gt_instances = rpn_inst
             rpn_samples.append(s)
-        student = self.active_student
         proposal_cfg = student.train_cfg.get('rpn_proposal',
                                              student.test_cfg.rpn)
         losses, proposals = student.rpn_head.loss_and_predict(
@@ -253,8 +245,9 @@ class SoftTeacher(TeacherStudentDetector):
                   for k, v in losses.items()}
         return losses, proposals
 
-    def _sample(self, x, proposals, instances):
-        roi_head = self.active_student.roi_head
+    @staticmethod
+    def _sample(student, x, proposals, instances):
+        roi_head = student.roi_head
         results = []
         for i, (props, gt) in enumerate(zip(proposals, instances)):
             priors = InstanceData(priors=props.bboxes)
@@ -263,15 +256,15 @@ class SoftTeacher(TeacherStudentDetector):
                 assign, priors, gt, feats=[lvl[i][None] for lvl in x]))
         return results
 
-    def rcnn_cls_loss(self, x, proposals, instances, samples,
-                      teacher_feats) -> Dict:
-        roi_head = self.active_student.roi_head
+    def rcnn_cls_loss(self, student, teacher, x, proposals, instances,
+                      samples, teacher_feats) -> Dict:
+        roi_head = student.roi_head
         bbox_head = roi_head.bbox_head
-        sampling = self._sample(x, proposals, instances)
+        sampling = self._sample(student, x, proposals, instances)
         rois = bbox2roi([s.priors for s in sampling])
         bbox_results = roi_head._bbox_forward(x, rois)
-        labels, _, _, _ = bbox_head.get_targets(
-            sampling, self.active_student.train_cfg.rcnn)
+        labels, _, _, _ = bbox_head.get_targets(sampling,
+                                                student.train_cfg.rcnn)
         with torch.no_grad():
             # only the negatives' probabilities enter eq. (3) (a positive is
             # weighted by its pseudo box), so the teacher scores those alone
@@ -281,7 +274,7 @@ class SoftTeacher(TeacherStudentDetector):
                 len(labels), dtype=torch.float32)
             bg_prob[labels == bbox_head.num_classes] = \
                 self.teacher_background_prob(
-                    [res.neg_priors for res in sampling], samples,
+                    teacher, [res.neg_priors for res in sampling], samples,
                     teacher_feats).float()
             bg_prob = bg_prob * ~self.in_ignore_region(sampling, samples)
             fg_weight = torch.cat([
@@ -291,7 +284,7 @@ class SoftTeacher(TeacherStudentDetector):
         losses = dict(loss_cls=soft_teacher_cls_loss(
             bbox_head.loss_cls, bbox_results['cls_score'], labels, bg_prob,
             bbox_head.num_classes, fg_weight))
-        if self.with_mask:
+        if roi_head.with_mask:
             mask_results = roi_head.mask_loss(
                 x, sampling, bbox_results['bbox_feats'], instances)
             losses.update(mask_results['loss_mask'])
@@ -313,11 +306,12 @@ class SoftTeacher(TeacherStudentDetector):
             out.append(flags)
         return torch.cat(out)
 
-    def teacher_background_prob(self, boxes: List[Tensor], samples,
+    @staticmethod
+    def teacher_background_prob(teacher, boxes: List[Tensor], samples,
                                 teacher_feats) -> Tensor:
-        """The teacher's background probability of student-view boxes (one
-        tensor per image), each mapped into the teacher's view; one RoI-head
-        forward for the batch."""
+        """``teacher``'s background probability of student-view boxes (one
+        tensor per image), each mapped into the teacher's view (its
+        features ``teacher_feats``); one RoI-head forward for the batch."""
         boxes = [
             project_boxes(b,
                           view_to_view(s.homography_matrix,
@@ -325,7 +319,7 @@ class SoftTeacher(TeacherStudentDetector):
                           s.teacher_img_shape)
             for b, s in zip(boxes, samples)
         ]
-        roi_head = self.active_teacher.roi_head
+        roi_head = teacher.roi_head
         if roi_head.bbox_head.custom_cls_channels or \
                 roi_head.bbox_head.loss_cls.use_sigmoid:
             raise NotImplementedError(
@@ -336,14 +330,14 @@ class SoftTeacher(TeacherStudentDetector):
         cls_score = roi_head._bbox_forward(teacher_feats, rois)['cls_score']
         return cls_score.softmax(dim=-1)[:, -1]
 
-    def rcnn_reg_loss(self, x, proposals, instances) -> Tensor:
+    def rcnn_reg_loss(self, student, x, proposals, instances) -> Tensor:
         """RoI box loss on the confident-regression pseudo boxes, computed
         from the positive RoIs only (see the module docstring)."""
-        roi_head = self.active_student.roi_head
+        roi_head = student.roi_head
         bbox_head = roi_head.bbox_head
-        sampling = self._sample(x, proposals, instances)
+        sampling = self._sample(student, x, proposals, instances)
         labels, _, bbox_targets, bbox_weights = bbox_head.get_targets(
-            sampling, self.active_student.train_cfg.rcnn)
+            sampling, student.train_cfg.rcnn)
         pos = (labels >= 0) & (labels < bbox_head.num_classes)
         pos_rois = bbox2roi([s.pos_priors for s in sampling])
         if len(pos_rois) == 0:

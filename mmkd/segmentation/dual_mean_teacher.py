@@ -6,28 +6,22 @@ from typing import Dict
 import torch
 
 from mmkd.registry import MODELS
-from mmkd.teacher_student.dual_pairs import (
-    DUAL_PAIRS,
-    DUAL_TEACHERS,
-    dual_pair_members,
-    dual_sup_losses,
-)
+from mmkd.teacher_student.dual_pairs import DUAL_TEACHERS, DualPairs
 
 from .dual_consensus import consensus_labels
 from .semi_segmentor import SemiSegmentor
 
-PAIRS = DUAL_PAIRS
-
 
 @MODELS.register_module()
-class DualMeanTeacherSegmentor(SemiSegmentor):
+class DualMeanTeacherSegmentor(DualPairs, SemiSegmentor):
     """Two teacher–student pairs; both teachers label every unlabelled crop.
 
     * Each teacher is the EMA of its own student (``teacher_a`` of
       ``student_a``, ``teacher_b`` of ``student_b``; one ``EMATeacherHook``
       updates both); the pairs start from different initialisations
       (e.g. two supervised checkpoints of different seeds).
-    * **Agreement filter**: each teacher's softmax binarised at δ
+    * **Agreement filter** (:class:`~mmkd.teacher_student.dual_pairs.
+      DualPairs`' rule): each teacher's softmax binarised at δ
       (``delta``); an unlabelled crop whose class-map agreement (mean IoU
       over present classes, :func:`~.dual_consensus.class_map_agreement`) is
       below ``agreement_thr`` (τ) is rejected -- all its pixels ignored, no
@@ -46,25 +40,15 @@ class DualMeanTeacherSegmentor(SemiSegmentor):
         delta, agreement_thr: δ and τ (0.5 and 0.5).
         Others: :class:`SemiSegmentor`.
     """
-    ensembles = ('ensemble', )
 
-    def __init__(self, student_a, student_b, delta=0.5, agreement_thr=0.5,
-                 predict_on='ensemble', **kwargs):
+    def __init__(self, student_a, student_b, **kwargs):
         kwargs.setdefault('pseudo_labeller', None)
-        super().__init__(
-            **dual_pair_members(type(self).__name__, student_a, student_b,
-                                kwargs),
-            predict_on=predict_on, **kwargs)
-        classes = [getattr(self, s).decode_head.num_classes
-                   for s in (pair.student for pair in PAIRS)]
+        super().__init__(student_a, student_b, **kwargs)
+        classes = [getattr(self, pair.student).decode_head.num_classes
+                   for pair in self.pairs]
         if classes[0] != classes[1]:
             raise ValueError(f'student_a predicts {classes[0]} classes, '
                              f'student_b {classes[1]}')
-        self.delta = delta
-        self.agreement_thr = agreement_thr
-
-    def sup_loss(self, inputs, data_samples) -> Dict:
-        return dual_sup_losses(self, inputs, data_samples)
 
     def labelled_teacher_scores(self, inputs, data_samples):
         """``threshold_scores='labelled'``: the scores of the two teachers'
@@ -90,7 +74,7 @@ class DualMeanTeacherSegmentor(SemiSegmentor):
                 tier_label, weight = self.pseudo_labeller(mean[i])
                 label = label.masked_fill(tier_label != label,
                                           self.ignore_index)
-            if agreement < self.agreement_thr:
+            if not self.accepts(agreement):
                 label = torch.full_like(label, self.ignore_index)
                 rejected += 1
             label = label.masked_fill(padded[i], self.ignore_index)
@@ -104,7 +88,7 @@ class DualMeanTeacherSegmentor(SemiSegmentor):
     def unsup_loss(self, inputs, targets, info) -> Dict:
         labels, weights = self.label_maps(targets)
         losses = {}
-        for pair in PAIRS:
+        for pair in self.pairs:
             student = pair.student
             losses[f'{pair.tag}_loss_seg'] = self.pseudo_label_loss(
                 student, inputs, labels, weights)
