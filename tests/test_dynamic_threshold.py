@@ -90,9 +90,9 @@ def test_box_tiers_on_a_hand_made_case():
         bboxes=torch.arange(24.).reshape(6, 4),
         scores=torch.tensor([0.85, 0.5, 0.2, 0.6, 0.25, 0.95]),
         labels=torch.tensor([0, 0, 0, 1, 1, 2]))
-    kept = lab(preds)
+    kept, weights = lab(preds)
     assert kept.scores.tolist() == pytest.approx([0.85, 0.5, 0.6, 0.95])
-    assert kept.weights.tolist() == pytest.approx([1.0, 0.5, 1.0, 1.0])
+    assert weights.tolist() == pytest.approx([1.0, 0.5, 1.0, 1.0])
     ignored = lab.ignored(preds)
     assert ignored.scores.tolist() == pytest.approx([0.2, 0.25])
 

@@ -74,7 +74,9 @@ def test_pseudo_labels_are_seg_data_samples_with_ignore_and_scores():
         assert torch.equal(label[score >= 0.06], arg[score >= 0.06])
         assert (label[score < 0.06] == 255).all()
         assert torch.allclose(target.pseudo_score.data[0], score)
-        assert (target.pseudo_weight.data[0] == 1).all()
+        weight = target.pseudo_weight.data[0]
+        assert (weight[score >= 0.06] == 1).all()
+        assert (weight[score < 0.06] == 0).all()
 
 
 def test_an_image_smaller_than_the_crop_gets_no_pseudo_labels_in_padding():

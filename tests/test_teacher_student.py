@@ -21,16 +21,22 @@ def test_fixed_threshold_on_boxes_moves_with_the_scores():
     preds = InstanceData(bboxes=torch.rand(4, 4),
                          scores=torch.tensor([0.95, 0.5, 0.9, 0.89]),
                          labels=torch.tensor([0, 1, 2, 1]))
-    kept = FixedThreshold(score_thr=0.9)(preds)
+    kept, weights = FixedThreshold(score_thr=0.9)(preds)
     assert kept.scores.tolist() == pytest.approx([0.95, 0.9])
-    kept = FixedThreshold(score_thr=[0.99, 0.4, 0.99])(preds)  # per class
+    assert weights.tolist() == [1.0, 1.0]
+    kept, _ = FixedThreshold(score_thr=[0.99, 0.4, 0.99])(preds)  # per class
     assert kept.labels.tolist() == [1, 1]
+    # the boundary is kept (>=), below it is background, not ignored
+    kept, _ = FixedThreshold(score_thr=0.95)(preds)
+    assert kept.scores.tolist() == pytest.approx([0.95])
+    assert len(FixedThreshold(score_thr=0.95).ignored(preds)) == 0
 
 
 def test_fixed_threshold_on_probability_maps_ignores_low_confidence():
     probs = torch.tensor([[[0.7, 0.2]], [[0.3, 0.8]]])  # (C=2, 1, 2)
-    label = FixedThreshold(score_thr=0.75, ignore_index=255)(probs)
+    label, weight = FixedThreshold(score_thr=0.75, ignore_index=255)(probs)
     assert label.tolist() == [[255, 1]]
+    assert weight.tolist() == [[0.0, 1.0]]
 
 
 def _build_demo_model():

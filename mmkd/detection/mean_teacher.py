@@ -33,7 +33,7 @@ class MeanTeacherDetector(TeacherStudentDetector):
 
     def pseudo_label(self, inputs, data_samples):
         results = self.teacher.predict(inputs, data_samples, rescale=False)
-        kept = [self.pseudo_labeller(r.pred_instances) for r in results]
+        kept = [self.pseudo_labeller(r.pred_instances)[0] for r in results]
         return self.as_targets(data_samples, kept), {}
 
     def unsup_loss(self, inputs, samples, info):

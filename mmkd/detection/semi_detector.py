@@ -58,9 +58,7 @@ class TeacherStudentDetector(TeacherStudentModel):
         predictions; the pseudo-labels carry per-box ``weights`` (1 unless
         the labeller gives them)."""
         self.observe_unlabelled_scores(preds.scores, preds.labels)
-        kept = self.pseudo_labeller(preds)
-        if 'weights' not in kept:
-            kept.weights = kept.scores.new_ones(len(kept))
+        kept, kept.weights = self.pseudo_labeller(preds)
         return kept, self.pseudo_labeller.ignored(preds)
 
     def labelled_teacher_scores(self, inputs, data_samples):

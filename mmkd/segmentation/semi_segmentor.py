@@ -124,9 +124,7 @@ class SemiSegmentor(TeacherStudentModel):
         targets = []
         for sample, prob, top_score, pad in zip(data_samples, probs, score,
                                                 padded):
-            out = self.pseudo_labeller(prob)
-            label, weight = out if isinstance(out, tuple) else (
-                out, torch.ones_like(prob[0]))
+            label, weight = self.pseudo_labeller(prob)
             # padding is not image: never a pseudo-label
             label = label.masked_fill(pad, self.ignore_index)
             weight = weight.masked_fill(pad, 0.0)

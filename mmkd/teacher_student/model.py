@@ -255,14 +255,15 @@ class TeacherStudentModel(BaseModel):
     # -- adaptive pseudo-labellers --------------------------------------------
     @property
     def adaptive_labeller(self) -> bool:
-        """Whether the pseudo-labeller learns from the teacher's scores."""
-        return hasattr(self.pseudo_labeller, 'observe')
+        """Whether the pseudo-labeller learns from the teacher's scores
+        (:class:`~mmkd.teacher_student.pseudo_label.PseudoLabeller`)."""
+        return getattr(self.pseudo_labeller, 'adaptive', False)
 
     def check_labeller_classes(self, num_classes: int):
         """Raise when an adaptive labeller counts other classes than the
         student's head."""
-        n = getattr(self.pseudo_labeller, 'num_classes', num_classes)
-        if n != num_classes:
+        n = getattr(self.pseudo_labeller, 'num_classes', None)
+        if n is not None and n != num_classes:
             raise ValueError(
                 f'pseudo_labeller.num_classes={n} but the student predicts '
                 f'{num_classes} classes: set the labeller\'s num_classes to '

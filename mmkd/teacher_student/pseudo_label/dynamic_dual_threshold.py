@@ -7,9 +7,11 @@ from typing import Tuple
 import torch
 from mmengine import dist
 from mmengine.structures import InstanceData
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmkd.registry import TASK_UTILS
+
+from .base import PseudoLabeller
 
 
 def two_means_1d(scores: Tensor, valid: Tensor,
@@ -43,7 +45,7 @@ def two_means_1d(scores: Tensor, valid: Tensor,
 
 
 @TASK_UTILS.register_module()
-class DynamicDualThreshold(nn.Module):
+class DynamicDualThreshold(PseudoLabeller):
     """Per-class dual thresholds ``τ_high(c) > τ_low(c)`` recomputed from the
     teacher's recent scores, and three tiers of pseudo-labels:
 
@@ -81,12 +83,14 @@ class DynamicDualThreshold(nn.Module):
         ignore_index: label of ignored pixels.
     """
 
+    adaptive = True
+
     def __init__(self, num_classes: int, update_interval: int = 50,
                  buffer_size: int = 2000, min_samples: int = 50,
                  default_high: float = 0.9, default_low: float = 0.5,
                  momentum: float = 0.0, max_observed_per_class: int = 500,
                  ignore_index: int = 255):
-        super().__init__()
+        super().__init__(ignore_index)
         if not 0 <= default_low < default_high <= 1:
             raise ValueError('DynamicDualThreshold needs 0 <= default_low < '
                              f'default_high <= 1, got {default_low} / '
@@ -99,7 +103,6 @@ class DynamicDualThreshold(nn.Module):
         self.default_low = default_low
         self.momentum = momentum
         self.max_observed_per_class = max_observed_per_class
-        self.ignore_index = ignore_index
         self.register_buffer('score_buffer',
                              torch.zeros(num_classes, buffer_size))
         self.register_buffer('num_observed',
@@ -198,15 +201,14 @@ class DynamicDualThreshold(nn.Module):
                                        torch.zeros_like(scores)))
 
     def forward(self, preds):
-        """Instances (``InstanceData`` with ``scores``, ``labels``): the
-        pseudo-labels (score ≥ τ_low) with their ``weights``.  A
-        class-probability map ``(C, ...)``: ``(labels, weights)``, the
-        arg-max labels with ``ignore_index`` below τ_low."""
+        """Instances (``InstanceData`` with ``scores``, ``labels``):
+        ``(kept, weights)``, the pseudo-labels (score ≥ τ_low) and their
+        tier weights.  A class-probability map ``(C, ...)``:
+        ``(labels, weights)``, the arg-max labels with ``ignore_index``
+        below τ_low."""
         if isinstance(preds, InstanceData):
             weights = self.weights_of(preds.scores, preds.labels)
-            kept = preds[weights > 0]
-            kept.weights = weights[weights > 0]
-            return kept
+            return preds[weights > 0], weights[weights > 0]
         score, label = preds.max(0)
         weights = self.weights_of(score, label)
         label = label.masked_fill(weights == 0, self.ignore_index)
