@@ -311,7 +311,8 @@ def test_display_images_undo_the_data_preprocessor():
     pre = model.data_preprocessor.data_preprocessor
     bgr = torch.randint(0, 256, (3, 8, 8), dtype=torch.uint8)
     inputs = ((bgr.flip(0).float() - pre.mean) / pre.std)[None]  # as packed
-    image = model.display_images(inputs)[0]
+    from mmkd.engine.hooks.pseudo_label_stats_hook import display_images
+    image = display_images(model.data_preprocessor, inputs)[0]
     assert image.shape == (8, 8, 3)
     assert (image == bgr.flip(0).permute(1, 2, 0).numpy()).all()  # RGB
 
@@ -320,19 +321,15 @@ def test_segmentation_pictures_colour_labels_and_blacken_ignored():
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
 
-    from mmkd.registry import MODELS
-    init_default_scope('mmseg')
-    cfg = load_config(SEG_CONFIG)
-    cfg.model.student.init_cfg = None
-    model = MODELS.build(cfg.model)
+    from mmkd.segmentation import MapPseudoLabelStatistics
     palette = [[10 * c, 5 * c, 200 - c] for c in range(19)]
-    model.setup_pseudo_label_statistics([f'c{i}' for i in range(19)],
-                                        palette=palette)
+    stats = MapPseudoLabelStatistics([f'c{i}' for i in range(19)],
+                                     palette=palette)
     target = SegDataSample()
     target.gt_sem_seg = PixelData(data=torch.tensor([[[3, 255], [7, 3]]]))
     target.hidden_sem_seg = PixelData(data=torch.tensor([[[3, 3], [7, 7]]]))
     image = np.full((2, 2, 3), 99, np.uint8)
-    picture = model.render_pseudo_labels([image], [target])[0]
+    picture = stats.draw([image], [target])[0]
     k = 4  # tiny panels are drawn 4x larger
     assert picture.shape == (2 * k, 6 * k, 3)  # image | pseudo | hidden
     picture = picture[::k, ::k]
@@ -344,8 +341,9 @@ def test_segmentation_pictures_colour_labels_and_blacken_ignored():
 
 def test_detection_pictures_draw_each_tier_in_its_colour():
     from mmdet.structures import DetDataSample
-    model = _det_model()
-    model.setup_pseudo_label_statistics(('a', 'b', 'c', 'd'))
+
+    from mmkd.detection import BoxPseudoLabelStatistics
+    stats = BoxPseudoLabelStatistics(('a', 'b', 'c', 'd'))
     target = DetDataSample()
     target.gt_instances = InstanceData(
         bboxes=torch.tensor([[2., 2., 20., 20.], [30., 30., 50., 50.]]),
@@ -354,8 +352,7 @@ def test_detection_pictures_draw_each_tier_in_its_colour():
     target.ignored_instances = InstanceData(
         bboxes=torch.tensor([[40., 2., 60., 20.]]), labels=torch.tensor([2]),
         scores=torch.tensor([0.2]))
-    picture = model.render_pseudo_labels([np.zeros((64, 64, 3), np.uint8)],
-                                         [target])[0]
+    picture = stats.draw([np.zeros((64, 64, 3), np.uint8)], [target])[0]
     k = 4  # 64 px are drawn 4x larger
     assert picture.shape == (64 * k, 64 * k, 3)
     assert picture[20 * k, 10 * k].tolist() == [0, 200, 0]  # hard: green

@@ -93,9 +93,9 @@ def test_an_image_smaller_than_the_crop_gets_no_pseudo_labels_in_padding():
     assert (small[20:] == 255).all() and (small[:, 24:] == 255).all()
     assert (targets[1].pseudo_weight.data[0][20:] == 0).all()
     assert (targets[0].gt_sem_seg.data[0] != 255).all()
-    model.setup_pseudo_label_statistics(tuple(f'c{i}' for i in range(19)))
-    stats = model.summarise_pseudo_labels(
-        model.pseudo_label_records_of(targets))
+    from mmkd.segmentation import MapPseudoLabelStatistics
+    statistics = MapPseudoLabelStatistics(tuple(f'c{i}' for i in range(19)))
+    stats = statistics.summarise(statistics.records_of(targets))
     assert stats['coverage'] == pytest.approx(
         (32 * 32 + 20 * 24) / (2 * 32 * 32))
 
@@ -149,8 +149,10 @@ def test_the_hidden_ground_truth_reaches_statistics_not_the_loss():
     model = _model(cutmix_prob=0.0, pseudo_labeller=dict(
         type='mmkd.FixedThreshold', score_thr=0.0))
     model.train()
-    model.setup_pseudo_label_statistics(tuple(f'c{i}' for i in range(19)))
-    model.record_pseudo_labels = True
+    from mmkd.segmentation import MapPseudoLabelStatistics
+    statistics = MapPseudoLabelStatistics(tuple(f'c{i}' for i in range(19)))
+    model.keep_pseudo_labels = True
+    records = []
     x = torch.randn(2, 3, 32, 32)
     sup = _samples(2, hidden=torch.randint(0, 19, (2, 32, 32)))
     losses = []
@@ -161,9 +163,9 @@ def test_the_hidden_ground_truth_reaches_statistics_not_the_loss():
             dict(sup=x, unsup_teacher=x, unsup_student=x),
             dict(sup=sup, unsup_teacher=_samples(2, hidden=hidden),
                  unsup_student=_samples(2)))['unsup_loss_seg'].item())
+        records += statistics.records_of(model.last_pseudo_labels[1])
     assert losses[0] == losses[1]
-    stats = [model.summarise_pseudo_labels([r])
-             for r in model.pseudo_label_records]
+    stats = [statistics.summarise([r]) for r in records]
     # every pixel is labelled (threshold 0); accuracy = share equal to the
     # hidden label, class by class
     assert stats[0]['coverage'] == 1.0
@@ -318,8 +320,9 @@ def test_pseudo_label_records_count_on_the_device_in_one_transfer():
     indexing did, three times per image)."""
     from mmengine.structures import PixelData
     from test_dual_consensus import _OnGPU
-    model = _model()
-    model.setup_pseudo_label_statistics(('a', 'b', 'c'))
+
+    from mmkd.segmentation import MapPseudoLabelStatistics
+    model = MapPseudoLabelStatistics(('a', 'b', 'c'))
     label = torch.tensor([[0, 1, 1, 255], [2, 2, 2, 1]])
     hidden = torch.tensor([[0, 1, 2, 0], [255, 2, 1, 1]])
     targets = []
@@ -330,9 +333,9 @@ def test_pseudo_label_records_count_on_the_device_in_one_transfer():
         s.hidden_sem_seg = PixelData(data=wrap(hidden[None]))
         targets.append(s)
     _OnGPU.transfers = 0
-    on_device = model.pseudo_label_records_of(targets[1:])
+    on_device = model.records_of(targets[1:])
     assert _OnGPU.transfers == 1
-    record = model.pseudo_label_records_of(targets[:1])[0]
+    record = model.records_of(targets[:1])[0]
     assert record['pixels'] == 8
     assert record['labelled'].tolist() == [1, 3, 3]
     # known (labelled in both): labels 0, 1, 1, 2, 2, 1; equal: 0, 1, 2, 1

@@ -1,13 +1,17 @@
-"""How good are the pseudo boxes?  Precision and recall of pseudo-labels
-against the hidden ground truth of the unlabelled images (the demo splits
-keep it in ``…-unlabeled.gt.json``)."""
+"""How good are the pseudo boxes?  Their count, score and -- against the
+hidden ground truth of the unlabelled images (the demo splits keep it in
+``…-unlabeled.gt.json``) -- precision and recall; and pictures of them
+(:class:`~mmkd.engine.hooks.PseudoLabelStatsHook` asks)."""
 import json
 from collections import defaultdict
 from typing import Dict, List
 
+import numpy as np
 import torch
 from mmdet.structures.bbox import bbox_overlaps
 
+from mmkd.registry import TASK_UTILS
+from mmkd.teacher_student.views import project_boxes
 from mmkd.utils.errors import DataError, check_file
 
 
@@ -65,18 +69,89 @@ class HiddenGroundTruth:
                 self._labels.get(img_id, torch.zeros(0, dtype=torch.long)))
 
 
+@TASK_UTILS.register_module()
 class BoxPseudoLabelStatistics:
-    """Scalars of a list of pseudo-box records (``img_id``, ``bboxes`` in
-    original-image coordinates, ``labels``, ``scores``): boxes per image and
-    per class, their mean score and -- given the hidden ground truth of the
-    unlabelled images (``gt_ann_file``) -- precision and recall at IoU
-    ``iou_thr``."""
+    """Statistics of pseudo boxes (``DetDataSample`` targets of the
+    teacher's view): :meth:`records_of` one step's targets, :meth:`summarise`
+    records -- boxes per image and per class, their mean score and, given
+    the hidden ground truth of the unlabelled images (``gt_ann_file``),
+    precision and recall at IoU ``iou_thr`` -- and :meth:`draw` them.
 
-    def __init__(self, classes, gt_ann_file=None, iou_thr=0.5):
+    Args:
+        classes: the data set's class names.
+        gt_ann_file: COCO json of the unlabelled images' hidden boxes.
+        score_thr: only boxes scoring above it are counted (Soft Teacher:
+            its classification threshold; default: all).
+        palette: unused (boxes are coloured by tier).
+    """
+
+    def __init__(self, classes, gt_ann_file=None, iou_thr=0.5,
+                 score_thr=None, palette=None):
         self.classes = tuple(classes)
         self.gt = HiddenGroundTruth(gt_ann_file, self.classes) \
             if gt_ann_file is not None else None
         self.iou_thr = iou_thr
+        self.score_thr = score_thr
+
+    def records_of(self, targets) -> List[Dict]:
+        """Per image: the pseudo boxes (above ``score_thr``) in
+        original-image coordinates, with labels and scores.
+
+        All images' boxes leave the device in one transfer and are filtered
+        on the host (per image and per filter, a GPU would wait three or
+        four times a step)."""
+        rows, sizes = [], []
+        for target in targets:
+            inst = target.gt_instances
+            to_orig = np.linalg.inv(
+                np.asarray(target.homography_matrix, np.float64))
+            boxes = project_boxes(inst.bboxes, to_orig, target.ori_shape)
+            rows.append(torch.cat([boxes, inst.labels[:, None].to(boxes),
+                                   inst.scores[:, None].to(boxes)], 1))
+            sizes.append(len(inst))
+        host = torch.cat(rows).cpu() if rows else torch.zeros(0, 6)
+        records = []
+        for target, part in zip(targets, host.split(sizes)):
+            if self.score_thr is not None:
+                part = part[part[:, 5] > self.score_thr]
+            records.append(dict(img_id=target.metainfo.get('img_id'),
+                                bboxes=part[:, :4], labels=part[:, 4].long(),
+                                scores=part[:, 5]))
+        return records
+
+    def draw(self, images, targets) -> List[np.ndarray]:
+        """The teacher-view images (enlarged up to 4x, to about 480 px)
+        with their pseudo boxes: weight 1 green, weighted (a dual-threshold
+        labeller's middle tier) yellow, ignore regions red; each with its
+        class and score."""
+        import cv2
+        out = []
+        for image, target in zip(images, targets):
+            # small images are drawn larger, so the labels stay readable
+            k = int(np.clip(480 // max(image.shape[:2]), 1, 4))
+            image = np.ascontiguousarray(
+                image.repeat(k, axis=0).repeat(k, axis=1))
+            inst = target.gt_instances
+            ignored = target.get('ignored_instances')
+            boxes = [(b, lab, sc, (0, 200, 0) if w >= 1 else (230, 200, 0))
+                     for b, lab, sc, w in zip(
+                         inst.bboxes.tolist(), inst.labels.tolist(),
+                         inst.scores.tolist(),
+                         inst.get('weights', inst.scores.new_ones(
+                             len(inst))).tolist())]
+            if ignored is not None and 'scores' in ignored:
+                boxes += [(b, lab, sc, (220, 0, 0)) for b, lab, sc in zip(
+                    ignored.bboxes.tolist(), ignored.labels.tolist(),
+                    ignored.scores.tolist())]
+            for box, lab, sc, rgb in boxes:
+                x1, y1, x2, y2 = (int(v * k) for v in box)
+                cv2.rectangle(image, (x1, y1), (x2, y2), rgb, 1)
+                name = self.classes[lab] if lab < len(self.classes) \
+                    else str(lab)
+                cv2.putText(image, f'{name} {sc:.2f}', (x1 + 1, y1 + 10),
+                            cv2.FONT_HERSHEY_PLAIN, 0.7, rgb, 1)
+            out.append(image)
+        return out
 
     def summarise(self, records: List[Dict]) -> Dict[str, float]:
         n_img = max(len(records), 1)

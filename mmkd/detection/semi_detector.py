@@ -4,7 +4,6 @@ and their statistics."""
 import copy
 from typing import Dict, List
 
-import numpy as np
 import torch
 from mmdet.structures.bbox import bbox_overlaps
 from mmdet.structures.mask import BitmapMasks
@@ -12,8 +11,6 @@ from mmengine.structures import InstanceData
 
 from mmkd.teacher_student.model import TeacherStudentModel
 from mmkd.teacher_student.views import project_boxes, view_to_view, warp_maps
-
-from .pseudo_label_quality import BoxPseudoLabelStatistics
 
 
 class TeacherStudentDetector(TeacherStudentModel):
@@ -43,7 +40,6 @@ class TeacherStudentDetector(TeacherStudentModel):
         super().__init__(*args, **kwargs)
         self.min_pseudo_bbox_wh = min_pseudo_bbox_wh
         self.record_score_thr = record_score_thr
-        self._statistics = None
         self.check_labeller_classes(self.num_classes)
 
     @property
@@ -132,69 +128,7 @@ class TeacherStudentDetector(TeacherStudentModel):
         return inputs, out
 
     # -- statistics ---------------------------------------------------------
-    def pseudo_label_records_of(self, targets) -> List[Dict]:
-        """Per image: the pseudo boxes (above ``record_score_thr``) in
-        original-image coordinates, with labels and scores.
-
-        All images' boxes leave the device in one transfer and are filtered
-        on the host (per image and per filter, a GPU would wait three or
-        four times a step)."""
-        rows, sizes = [], []
-        for target in targets:
-            inst = target.gt_instances
-            to_orig = np.linalg.inv(
-                np.asarray(target.homography_matrix, np.float64))
-            boxes = project_boxes(inst.bboxes, to_orig, target.ori_shape)
-            rows.append(torch.cat([boxes, inst.labels[:, None].to(boxes),
-                                   inst.scores[:, None].to(boxes)], 1))
-            sizes.append(len(inst))
-        host = torch.cat(rows).cpu() if rows else torch.zeros(0, 6)
-        records = []
-        for target, part in zip(targets, host.split(sizes)):
-            if self.record_score_thr is not None:
-                part = part[part[:, 5] > self.record_score_thr]
-            records.append(dict(img_id=target.metainfo.get('img_id'),
-                                bboxes=part[:, :4], labels=part[:, 4].long(),
-                                scores=part[:, 5]))
-        return records
-
-    def setup_pseudo_label_statistics(self, classes, gt_ann_file=None,
-                                      palette=None):
-        self._statistics = BoxPseudoLabelStatistics(classes, gt_ann_file)
-
-    def render_pseudo_labels(self, images, targets):
-        """The teacher-view images (enlarged up to 4x, to about 480 px)
-        with their pseudo boxes: weight 1 green, weighted (a dual-threshold
-        labeller's middle tier) yellow, ignore regions red; each with its
-        class and score."""
-        import cv2
-        classes = self._statistics.classes if self._statistics else ()
-        out = []
-        for image, target in zip(images, targets):
-            # small images are drawn larger, so the labels stay readable
-            k = int(np.clip(480 // max(image.shape[:2]), 1, 4))
-            image = np.ascontiguousarray(
-                image.repeat(k, axis=0).repeat(k, axis=1))
-            inst = target.gt_instances
-            ignored = target.get('ignored_instances')
-            boxes = [(b, lab, sc, (0, 200, 0) if w >= 1 else (230, 200, 0))
-                     for b, lab, sc, w in zip(
-                         inst.bboxes.tolist(), inst.labels.tolist(),
-                         inst.scores.tolist(),
-                         inst.get('weights', inst.scores.new_ones(
-                             len(inst))).tolist())]
-            if ignored is not None and 'scores' in ignored:
-                boxes += [(b, lab, sc, (220, 0, 0)) for b, lab, sc in zip(
-                    ignored.bboxes.tolist(), ignored.labels.tolist(),
-                    ignored.scores.tolist())]
-            for box, lab, sc, rgb in boxes:
-                x1, y1, x2, y2 = (int(v * k) for v in box)
-                cv2.rectangle(image, (x1, y1), (x2, y2), rgb, 1)
-                name = classes[lab] if lab < len(classes) else str(lab)
-                cv2.putText(image, f'{name} {sc:.2f}', (x1 + 1, y1 + 10),
-                            cv2.FONT_HERSHEY_PLAIN, 0.7, rgb, 1)
-            out.append(image)
-        return out
-
-    def summarise_pseudo_labels(self, records) -> Dict[str, float]:
-        return self._statistics.summarise(records)
+    def pseudo_label_statistics(self) -> Dict:
+        """What ``PseudoLabelStatsHook`` counts and draws: pseudo boxes."""
+        return dict(type='mmkd.BoxPseudoLabelStatistics',
+                    score_thr=self.record_score_thr)

@@ -2,10 +2,8 @@
 mmseg ``EncoderDecoder`` student, its EMA teacher, per-pixel pseudo-labels
 (mmseg ``SegDataSample`` s) and CutMix in the student's view."""
 import copy
-from collections import defaultdict
-from typing import Dict, List
+from typing import Dict
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.structures import PixelData
@@ -61,11 +59,8 @@ class SemiSegmentor(TeacherStudentModel):
         feature_dropout_weight: its share ``β`` of the unsupervised loss.
         Others: :class:`~mmkd.teacher_student.TeacherStudentModel`.
 
-    Pseudo-label statistics (``PseudoLabelStatsHook``): per class, the
-    share of pixels labelled and not ignored (coverage) and, when the
-    unlabelled images come with their hidden ground truth (the weak view's
-    ``gt_sem_seg``, never used by a loss), the pseudo-labels' pixel
-    accuracy.
+    Pseudo-label statistics (``PseudoLabelStatsHook``):
+    :class:`~mmkd.segmentation.MapPseudoLabelStatistics`.
     """
 
     def __init__(self, *args, cutmix_prob=1.0, ignore_index=255,
@@ -82,7 +77,6 @@ class SemiSegmentor(TeacherStudentModel):
         self.ignore_index = ignore_index
         self.feature_dropout = feature_dropout
         self.feature_dropout_weight = feature_dropout_weight
-        self.classes = ()
         self.check_labeller_classes(
             getattr(self, self.student_names[0]).decode_head.num_classes)
 
@@ -237,99 +231,7 @@ class SemiSegmentor(TeacherStudentModel):
         return losses
 
     # -- statistics ---------------------------------------------------------
-    def pseudo_label_records_of(self, targets) -> List[Dict]:
-        """Per image, per class: pixels labelled, and of those, pixels equal
-        to the hidden ground truth (when known).
-
-        Counted on the device without a size-dependent step (``bincount``
-        and boolean indexing wait for the GPU) and moved to the host in one
-        transfer for the batch."""
-        c = len(self.classes)
-        rows, pixels = [], []
-        for target in targets:
-            label = target.gt_sem_seg.data[0].flatten()
-            pixels.append(label.numel())
-            valid = (label != self.ignore_index) & (label >= 0) & (label < c)
-            counts = [_class_counts(label, valid, c)]
-            hidden = target.get('hidden_sem_seg')
-            if hidden is not None:
-                gt = hidden.data[0].flatten().to(label.device)
-                known = valid & (gt != self.ignore_index)
-                counts += [_class_counts(label, known, c),
-                           _class_counts(label, known & (label == gt), c)]
-            rows.append(torch.stack(counts))
-        host = torch.cat(rows).cpu().split([len(r) for r in rows]) \
-            if rows else []
-        records = []
-        for n, counts in zip(pixels, host):
-            record = dict(pixels=n, labelled=counts[0])
-            if len(counts) == 3:
-                record['checked'], record['correct'] = counts[1], counts[2]
-            records.append(record)
-        return records
-
-    def setup_pseudo_label_statistics(self, classes, gt_ann_file=None,
-                                      palette=None):
-        self.classes = tuple(classes)
-        self.palette = palette
-
-    def render_pseudo_labels(self, images, targets):
-        """Per image: the image | its pseudo-labels in the class colours
-        (ignored pixels black) | the hidden ground truth when known;
-        enlarged up to 4x, to about 480 px per panel."""
-        palette = np.asarray(
-            self.palette if getattr(self, 'palette', None) is not None
-            else np.random.default_rng(0).integers(
-                0, 256, (max(len(self.classes), 256), 3)), np.uint8)
-        palette = np.concatenate([palette, np.zeros(
-            (256 - len(palette), 3), np.uint8)]) if len(palette) < 256 \
-            else palette[:256]
-        palette[self.ignore_index] = 0
-
-        def colour(label_map):
-            return palette[label_map.cpu().numpy().clip(0, 255)]
-
-        out = []
-        for image, target in zip(images, targets):
-            label = target.gt_sem_seg.data[0]
-            h, w = image.shape[:2]
-            panels = [image, colour(label[:h, :w])]
-            hidden = target.get('hidden_sem_seg')
-            if hidden is not None:
-                panels.append(colour(hidden.data[0][:h, :w]))
-            picture = np.concatenate(panels, axis=1)
-            k = int(np.clip(480 // max(h, w), 1, 4))  # small crops larger
-            out.append(picture.repeat(k, axis=0).repeat(k, axis=1))
-        return out
-
-    def summarise_pseudo_labels(self, records) -> Dict[str, float]:
-        sums = defaultdict(int)
-        for r in records:
-            for key, value in r.items():
-                sums[key] = sums[key] + value
-        if not records:
-            return {}
-        pixels = max(int(sums['pixels']), 1)
-        out = dict(coverage=float(sums['labelled'].sum()) / pixels)
-        for c, name in enumerate(self.classes):
-            out[f'{name}_coverage'] = float(sums['labelled'][c]) / pixels
-        if 'checked' in sums:
-            checked = sums['checked']
-            out['accuracy'] = float(sums['correct'].sum()) / max(
-                int(checked.sum()), 1)
-            for c, name in enumerate(self.classes):
-                if checked[c] > 0:
-                    out[f'{name}_accuracy'] = float(
-                        sums['correct'][c]) / float(checked[c])
-        return out
-
-
-def _class_counts(label: torch.Tensor, mask: torch.Tensor, num_classes: int
-                  ) -> torch.Tensor:
-    """Pixels of each class where ``mask`` holds (``bincount`` of
-    ``label[mask]``, with no host synchronisation)."""
-    label = label.long()
-    index = torch.where(mask, label, torch.full_like(label, num_classes))
-    counts = torch.zeros(num_classes + 1, dtype=torch.long,
-                         device=label.device)
-    return counts.index_add_(0, index, torch.ones_like(index))[:num_classes]
+    def pseudo_label_statistics(self) -> Dict:
+        """What ``PseudoLabelStatsHook`` counts and draws: label maps."""
+        return dict(type='mmkd.MapPseudoLabelStatistics',
+                    ignore_index=self.ignore_index)

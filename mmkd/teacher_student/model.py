@@ -19,7 +19,6 @@ import copy
 from contextlib import ExitStack
 from typing import Dict, List, Sequence, Tuple
 
-import numpy as np
 import torch
 from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
@@ -111,10 +110,11 @@ class TeacherStudentModel(BaseModel):
     initialises every member whose parameter names it has
     (:meth:`_load_from_state_dict`).
 
-    Pseudo-label statistics: when ``record_pseudo_labels`` is set (by
-    :class:`~mmkd.engine.hooks.PseudoLabelStatsHook`), every step appends
-    :meth:`pseudo_label_records_of` its targets to ``pseudo_label_records``,
-    and the hook asks :meth:`summarise_pseudo_labels` for scalars.
+    Pseudo-label statistics: when ``keep_pseudo_labels`` is set (by
+    :class:`~mmkd.engine.hooks.PseudoLabelStatsHook`), each step leaves its
+    teacher-view images and targets in ``last_pseudo_labels``; the hook
+    counts and draws them with the task's statistics
+    (:meth:`pseudo_label_statistics`).
     """
 
     #: names, besides the members, that ``predict_on`` accepts (a method's
@@ -170,12 +170,10 @@ class TeacherStudentModel(BaseModel):
         self.teacher_norm = teacher_norm
         self.student_unsup_norm = student_unsup_norm
         self.threshold_scores = threshold_scores
-        self.record_pseudo_labels = False
-        self.pseudo_label_records: List = []
-        #: set by the statistics hook for one step: keep that step's
-        #: teacher-view images and targets (``kept_pseudo_label_batch``)
-        self.keep_pseudo_label_batch = False
-        self.kept_pseudo_label_batch = None
+        #: set by the statistics hook: each step leaves its teacher-view
+        #: images and targets in ``last_pseudo_labels``
+        self.keep_pseudo_labels = False
+        self.last_pseudo_labels = None
         self.distill_weight = distill_weight
         self.distill_pair = None
         self.distill_losses = None
@@ -351,13 +349,9 @@ class TeacherStudentModel(BaseModel):
         with torch.no_grad(), self.teacher_statistics():
             targets, info = self.pseudo_label(inputs['unsup_teacher'],
                                               data_samples['unsup_teacher'])
-        if self.record_pseudo_labels:
-            self.pseudo_label_records.extend(
-                self.pseudo_label_records_of(targets))
-        if self.keep_pseudo_label_batch:
-            self.kept_pseudo_label_batch = (
-                inputs['unsup_teacher'].detach(), targets)
-            self.keep_pseudo_label_batch = False
+        if self.keep_pseudo_labels:
+            self.last_pseudo_labels = (inputs['unsup_teacher'].detach(),
+                                       targets)
         student_inputs, targets = self.to_student_view(
             targets, inputs['unsup_student'], data_samples['unsup_student'])
         return student_inputs, targets, info
@@ -385,39 +379,11 @@ class TeacherStudentModel(BaseModel):
             f'{type(self).__name__} must implement unsup_loss')
 
     # -- pseudo-label statistics (the task says how) -------------------------
-    def pseudo_label_records_of(self, targets) -> List:
-        """What to keep of one step's targets for the statistics hook."""
-        raise TypeError(f'{type(self).__name__} does not record '
-                        'pseudo-labels for statistics')
-
-    def setup_pseudo_label_statistics(self, classes, gt_ann_file=None):
+    def pseudo_label_statistics(self) -> Dict:
+        """Config (``TASK_UTILS``) of what counts and draws this model's
+        pseudo-labels for ``PseudoLabelStatsHook``."""
         raise TypeError(f'{type(self).__name__} has no pseudo-label '
                         'statistics')
-
-    def summarise_pseudo_labels(self, records) -> Dict[str, float]:
-        raise TypeError(f'{type(self).__name__} has no pseudo-label '
-                        'statistics')
-
-    def render_pseudo_labels(self, images: List[np.ndarray],
-                             targets) -> List[np.ndarray]:
-        """Pictures (RGB ``uint8``) of the teacher-view ``images`` with
-        their pseudo-labels drawn over them."""
-        raise TypeError(f'{type(self).__name__} does not draw pseudo-labels')
-
-    def display_images(self, inputs) -> List[np.ndarray]:
-        """The batch ``inputs`` as RGB ``uint8`` images: the data
-        preprocessor's normalisation (and BGR order) undone."""
-        pre = self.data_preprocessor
-        pre = getattr(pre, 'data_preprocessor', pre)  # multi-branch wrapper
-        x = inputs.detach().float()
-        if getattr(pre, '_enable_normalize', False):
-            x = x * pre.std.to(x) + pre.mean.to(x)
-        rgb = getattr(pre, '_channel_conversion',
-                      getattr(pre, 'channel_conversion', False))
-        if not rgb and x.shape[1] == 3:  # loaded as BGR, never converted
-            x = x.flip(1)
-        x = x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
-        return [np.ascontiguousarray(i) for i in x.cpu().numpy()]
 
     # -- inference ----------------------------------------------------------
     def predict_ensemble(self, name, inputs, data_samples):
