@@ -116,3 +116,23 @@ def test_box_consensus_fuses_pairs_and_ignores_the_rest():
     assert fused.bboxes.tolist() == [[2, 0, 10, 10]]
     with pytest.raises(ValueError, match='fusion'):
         consensus_boxes(a, b, fusion='union')
+
+
+def test_box_consensus_matches_only_above_the_iou_floor():
+    """Two same-class boxes of IoU 0.5 exactly are two objects (matched only
+    above the floor): both become ignore regions, not one fused box between
+    them; above 0.5 they fuse; the floor 0 matches them."""
+    a = _boxes([(0, 0, 10, 10, 0, 0.9)])
+    half = _boxes([(0, 0, 10, 5, 0, 0.8)])  # IoU 50 / 100 = 0.5
+    fused, ignored, agreement = consensus_boxes(a, half, delta=0.5)
+    assert len(fused) == 0 and len(ignored) == 2
+    assert agreement == 0.0
+    fused, ignored, agreement = consensus_boxes(a, half, delta=0.5,
+                                                min_iou=0.0)
+    assert len(fused) == 1 and len(ignored) == 0
+    assert agreement == pytest.approx(0.5)
+    more = _boxes([(0, 0, 10, 6, 0, 0.8)])  # IoU 0.6
+    fused, _, agreement = consensus_boxes(a, more, delta=0.5)
+    assert len(fused) == 1 and agreement == pytest.approx(0.6)
+    ia, _, _ = match_boxes(a, half, min_iou=0.49)
+    assert ia.tolist() == [0]

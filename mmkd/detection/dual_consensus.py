@@ -11,11 +11,11 @@ from torch import Tensor
 FUSIONS = ('weighted_mean', 'intersection')
 
 
-def match_boxes(a: InstanceData, b: InstanceData) -> Tuple[Tensor, Tensor,
-                                                           Tensor]:
+def match_boxes(a: InstanceData, b: InstanceData, min_iou: float = 0.0
+                ) -> Tuple[Tensor, Tensor, Tensor]:
     """Greedy one-to-one matching of same-class boxes by IoU (the highest
-    IoU pair first, pairs with IoU > 0 only): ``(index in a, index in b,
-    IoU)`` of each matched pair."""
+    IoU pair first, pairs with IoU > ``min_iou`` only): ``(index in a,
+    index in b, IoU)`` of each matched pair."""
     if len(a) == 0 or len(b) == 0:
         empty = a.bboxes.new_zeros(0, dtype=torch.long)
         return empty, empty.clone(), a.bboxes.new_zeros(0)
@@ -28,7 +28,7 @@ def match_boxes(a: InstanceData, b: InstanceData) -> Tuple[Tensor, Tensor,
     while len(ia) < min(left.shape):
         flat = int(left.argmax())
         i, j = divmod(flat, left.shape[1])
-        if left[i, j] <= 0:
+        if left[i, j] <= min_iou:
             break
         ia.append(i)
         ib.append(j)
@@ -52,11 +52,13 @@ def box_set_agreement(a: InstanceData, b: InstanceData) -> float:
 
 
 def consensus_boxes(a: InstanceData, b: InstanceData, delta: float = 0.5,
-                    fusion: str = 'weighted_mean'
+                    fusion: str = 'weighted_mean', min_iou: float = 0.5
                     ) -> Tuple[InstanceData, InstanceData, float]:
     """``(pseudo boxes, ignore regions, agreement)`` of two teachers'
     detections: each binarised at δ (score ≥ ``delta``), matched
-    (:func:`match_boxes`), matched pairs fused -- ``'weighted_mean'``:
+    (:func:`match_boxes`, pairs of IoU > ``min_iou``: two boxes that overlap
+    less are two objects, as COCO's 0.5 match says -- fused, a 0.05-IoU pair
+    would make a box on neither), matched pairs fused -- ``'weighted_mean'``:
     ``(s_a·b_a + s_b·b_b) / (s_a + s_b)``, ``'intersection'``: the common
     box -- with score ``(s_a + s_b) / 2``; unmatched confident boxes of
     either teacher become ignore regions.  ``agreement``:
@@ -65,7 +67,7 @@ def consensus_boxes(a: InstanceData, b: InstanceData, delta: float = 0.5,
         raise ValueError(f'fusion must be one of {FUSIONS}, got {fusion!r}')
     a = a[a.scores >= delta]
     b = b[b.scores >= delta]
-    ia, ib, iou = match_boxes(a, b)
+    ia, ib, iou = match_boxes(a, b, min_iou)
     agreement = _agreement(len(a), len(b), iou)
     ba, bb = a.bboxes[ia], b.bboxes[ib]
     sa, sb = a.scores[ia], b.scores[ib]
