@@ -93,6 +93,14 @@ class TeacherStudentModel(BaseModel):
             shift what the student -- and an EMA teacher that copies its
             buffers -- is evaluated with). See
             :func:`~mmkd.teacher_student.batch_stats.frozen_running_statistics`.
+        threshold_scores: whose scores an adaptive pseudo-labeller learns
+            its thresholds from: ``'labelled'`` (HSSDA's, the default: the
+            teacher's predictions on the labelled batch that match its
+            ground truth -- one more teacher forward) or ``'unlabelled'``
+            (every teacher prediction on the unlabelled batch before it is
+            thresholded; no extra forward, but the buffer then holds the
+            teacher's low-score noise: τ_low fell to about 0.14 on the demo
+            COCO).
         distill_losses: feature distillation from the first frozen
             (``model=``) teacher -- else the first teacher -- into the first
             student on the labelled batch
@@ -126,7 +134,7 @@ class TeacherStudentModel(BaseModel):
                  unsup_weight=1.0, unsup_rampup_iters=0,
                  predict_on=None, teacher_norm='running',
                  student_unsup_norm='batch_track',
-                 threshold_scores='unlabelled', distill_losses=None,
+                 threshold_scores='labelled', distill_losses=None,
                  distill_weight=1.0, data_preprocessor=None, init_cfg=None):
         if teacher_norm not in TEACHER_NORMS:
             raise ValueError(f'teacher_norm must be one of {TEACHER_NORMS}, '
