@@ -340,3 +340,27 @@ def test_cut_mix_applies_one_draw_to_images_and_maps():
     g2 = torch.Generator().manual_seed(0)
     assert torch.equal(cut_mix(images, labels, generator=g2)[1],
                        mixed_labels)
+
+
+def test_no_method_steps_or_forwards_on_its_own():
+    """Every method is a TeacherStudentModel that leaves the step and the
+    forward to the core (one optimiser or one per student; members and
+    ensembles predict through it)."""
+    from mmkd.detection import (
+        DualSoftTeacher,
+        MeanTeacherDetector,
+        SoftTeacher,
+    )
+    from mmkd.distillation import FeatureDistiller
+    from mmkd.segmentation import DualMeanTeacherSegmentor, SemiSegmentor
+    from mmkd.teacher_student import TeacherStudentModel
+    from mmkd.volumetric import RAIL, VolumeMeanTeacher
+    methods = (SoftTeacher, DualSoftTeacher, MeanTeacherDetector,
+               SemiSegmentor, DualMeanTeacherSegmentor, RAIL,
+               VolumeMeanTeacher, FeatureDistiller)
+    for method in methods:
+        assert issubclass(method, TeacherStudentModel), method
+        for klass in method.__mro__[:method.__mro__.index(
+                TeacherStudentModel)]:
+            assert 'train_step' not in vars(klass), klass
+            assert 'forward' not in vars(klass), klass
