@@ -72,6 +72,32 @@ def normalise_members(student, teacher, students: Optional[Dict],
     return dict(students), specs
 
 
+def plain_keys_to_members(state_dict: Dict, prefix: str, members: Dict):
+    """A plain model's checkpoint (keys without a member's name, e.g. a
+    supervised mmdet / mmseg detector) initialises every member whose
+    parameters it names -- the student and every teacher; mmengine would
+    otherwise warn about every key and keep random weights.  ``members``:
+    ``name -> its state-dict keys``; ``state_dict`` is renamed in place
+    (``<prefix><key>`` -> ``<prefix><member>.<key>``).  A checkpoint that
+    matches neither layout is an error."""
+    own = [k for k in state_dict if k.startswith(prefix)]
+    if not own or any(k[len(prefix):].split('.', 1)[0] in members
+                      for k in own):
+        return  # empty, or the teacher-student layout already
+    plain = {k[len(prefix):]: state_dict.pop(k) for k in own}
+    matched = 0
+    for name, keys in members.items():
+        hits = [k for k in plain if k in keys]
+        matched += len(hits)
+        for k in hits:
+            state_dict[f'{prefix}{name}.{k}'] = plain[k]
+    if not matched:
+        raise ValueError(
+            f'the checkpoint has no parameter of {list(members)} '
+            f'(teacher-student keys) nor of a plain model (first '
+            f'keys: {list(plain)[:3]})')
+
+
 def check_pair_checkpoints(init_a, init_b):
     """Two pairs must start from checkpoints of one architecture and class
     list: compare the parameter names and shapes (and ``meta.dataset_meta

@@ -29,7 +29,7 @@ from mmkd.registry import MODELS, TASK_UTILS
 from .batch_stats import batch_norm_statistics, frozen_running_statistics
 from .feature_distillation import FeatureDistillation
 from .frozen_teacher import load_teacher_checkpoint, teacher_model_cfg
-from .members import normalise_members
+from .members import normalise_members, plain_keys_to_members
 from .ramps import sigmoid_rampup
 from .wrapped_members import keep_member_keys_unwrapped
 
@@ -415,28 +415,11 @@ class TeacherStudentModel(BaseModel):
     def _load_from_state_dict(self, state_dict, prefix, local_metadata,
                               strict, missing_keys, unexpected_keys,
                               error_msgs):
-        """A plain model's checkpoint (keys without a member's name, e.g. a
-        supervised mmdet / mmseg detector) initialises every member whose
-        parameters it names -- the student and every teacher; mmengine would
-        otherwise warn about every key and keep random weights.  A checkpoint
-        that matches neither layout is an error."""
-        own = [k for k in state_dict if k.startswith(prefix)]
-        members = self.member_names
-        if own and not any(k[len(prefix):].split('.', 1)[0] in members
-                           for k in own):
-            plain = {k[len(prefix):]: state_dict.pop(k) for k in own}
-            matched = 0
-            for name in members:
-                keys = getattr(self, name).state_dict().keys()
-                hits = [k for k in plain if k in keys]
-                matched += len(hits)
-                for k in hits:
-                    state_dict[f'{prefix}{name}.{k}'] = plain[k]
-            if not matched:
-                raise ValueError(
-                    f'the checkpoint has no parameter of {list(members)} '
-                    f'(teacher-student keys) nor of a plain model (first '
-                    f'keys: {list(plain)[:3]})')
+        """A plain model's checkpoint initialises every member
+        (:func:`~mmkd.teacher_student.members.plain_keys_to_members`)."""
+        plain_keys_to_members(state_dict, prefix, {
+            name: getattr(self, name).state_dict().keys()
+            for name in self.member_names})
         super()._load_from_state_dict(state_dict, prefix, local_metadata,
                                       strict, missing_keys, unexpected_keys,
                                       error_msgs)
