@@ -72,6 +72,10 @@ class IterBasedTrainLoop(MMEngineIterBasedTrainLoop):
                 'labelled:unlabelled units')
 
     def run(self):
+        # mmengine's run(), but for the resume step (and validates_now, its
+        # own condition): it replays the data and warns "Advance dataloader"
+        # inside run(), with no method to override -- so run() is written
+        # here again, the lines otherwise as mmengine's
         self.runner.call_hook('before_train')
         self.runner.call_hook('before_train_epoch')
         if self._iter > 0:

@@ -28,7 +28,14 @@ BUFFER_POLICIES = ('copy', 'ema', 'skip')
 @torch.no_grad()
 def ema_update(teacher: nn.Module, student: nn.Module, momentum: float,
                buffers: str = 'copy') -> None:
-    """One EMA step of ``teacher`` towards ``student`` (same architecture)."""
+    """One EMA step of ``teacher`` towards ``student`` (same architecture).
+
+    The arithmetic of mmengine's ``ExponentialMovingAverage.avg_func``
+    (``lerp_``), written as ``mul_`` + ``add_``: its ``BaseAveragedModel``
+    owns a deep copy of one model and counts the steps itself, which the
+    core's member teachers (several pairs, one hook, per-group step counts)
+    do not fit; and ``lerp_`` rounds differently, which would move every
+    measured run's numbers."""
     if buffers not in BUFFER_POLICIES:
         raise ValueError(f'buffers must be one of {BUFFER_POLICIES}, got '
                          f'{buffers!r}')
