@@ -351,8 +351,12 @@ def test_pseudo_label_records_leave_the_device_in_one_transfer():
     above ``record_score_thr``, every image's in one transfer (there were
     three per image, and a sync per filter)."""
     from test_dual_consensus import _OnGPU
+
+    from mmkd.registry import TASK_UTILS
     model = _model()
     model.record_score_thr = 0.5
+    statistics = TASK_UTILS.build(dict(model.pseudo_label_statistics(),
+                                       classes=('a', 'b', 'c')))
     _, samples = _image_batch()
     samples[1].gt_instances = InstanceData(
         bboxes=torch.tensor([[1., 2., 9., 9.], [4., 4., 20., 30.]]),
@@ -362,7 +366,7 @@ def test_pseudo_label_records_leave_the_device_in_one_transfer():
             setattr(s.gt_instances, key,
                     getattr(s.gt_instances, key).as_subclass(_OnGPU))
     _OnGPU.transfers = 0
-    records = model.pseudo_label_records_of(samples)
+    records = statistics.records_of(samples)
     assert _OnGPU.transfers == 1
     assert [r['img_id'] for r in records] == [0, 1]
     assert records[0]['bboxes'].tolist() == [[8., 8., 40., 36.]]
