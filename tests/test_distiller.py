@@ -232,3 +232,50 @@ def test_distiller_resumes_exactly(tmp_path, demo_root):
     assert any(k.startswith('distill_losses.logits.') for k in sa)
     for k, v in sa.items():
         assert torch.allclose(v.float(), sb[k].float(), atol=1e-6), k
+
+
+def test_a_semi_supervised_model_distils_from_a_frozen_checkpoint_teacher(
+        tmp_path):
+    """Soft Teacher with a second, frozen teacher built from a config file
+    and a checkpoint: one step has the supervised, the pseudo-label and the
+    distillation losses; the distillation feeds the student only, from the
+    frozen teacher's features ('teacher:' names the distillation teacher);
+    the EMA hook moves only the EMA teacher."""
+    from test_core_regression import _batch
+
+    from mmkd.registry import MODELS
+    kd = load_config('configs/acam_kd/demo/mse_kd_faster_rcnn_r34w2_r18_'
+                     'demo_coco.py').model
+    init_default_scope('mmkd')
+    teacher = MODELS.build(load_config(kd.teacher).model)
+    ckpt = str(tmp_path / 'big.pth')
+    torch.save(dict(state_dict=teacher.state_dict()), ckpt)
+    cfg = load_config('configs/soft_teacher/demo/soft_teacher_faster_rcnn_'
+                      'r18_demo_coco_10p.py').model
+    cfg.student.init_cfg = None
+    cfg.update(pseudo_labeller=dict(type='FixedThreshold', score_thr=0.245),
+               rpn_pseudo_thr=0.255, cls_pseudo_thr=0.25,
+               reg_pseudo_thr=0.055, distill_losses=kd.distill_losses,
+               teachers=dict(teacher=dict(ema_of='student'),
+                             big=dict(model=kd.teacher, checkpoint=ckpt)))
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    assert model.distill_pair == ('student', 'big')
+    assert model.ema_pairs() == [('student', 'teacher')]
+    for k, v in teacher.state_dict().items():  # loaded once, frozen
+        assert torch.equal(model.big.state_dict()[k], v), k
+    assert not any(p.requires_grad for p in model.big.parameters())
+    model.student.init_weights()
+    model.teacher.load_state_dict(model.student.state_dict())
+    model.train()
+    assert not model.big.training
+    inputs, samples = _batch(with_mask=False)
+    losses = model.loss(inputs, samples)
+    assert 'sup_loss_cls' in losses and 'unsup_loss_cls' in losses
+    distill = [k for k in losses if k.startswith('loss_distill_fpn')]
+    assert len(distill) == 5 and losses['distill_task_ratio'] > 0
+    total = sum(losses[k] for k in distill)
+    total.backward()
+    assert model.student.neck.fpn_convs[0].conv.weight.grad.abs().sum() > 0
+    assert all(p.grad is None for p in model.big.parameters())
+    assert all(p.grad is None for p in model.teacher.parameters())
