@@ -272,7 +272,9 @@ def test_batched_jitter_uncertainty_per_image():
     model.jitter_scale = 0.0  # identical copies: no spread
     unc = model.regression_uncertainty(model.teacher, x, insts, samples)
     assert [len(u) for u in unc] == [1, 0]
-    assert unc[0].item() == 0
+    # identical copies: no spread but the RoI head's float noise (the
+    # batched forward is not bit-deterministic on every CPU)
+    assert unc[0].item() == pytest.approx(0, abs=1e-6)
     model.jitter_scale = 0.06
     assert model.regression_uncertainty(model.teacher, x, insts,
                                         samples)[0].item() > 0

@@ -24,32 +24,15 @@ def view_to_view(src_homography, dst_homography) -> np.ndarray:
 
 def project_boxes(boxes: Tensor, matrix, out_shape=None) -> Tensor:
     """Boxes ``(N, 4)`` xyxy through ``matrix``: the box around the four
-    projected corners, clipped to ``out_shape`` ``(h, w)`` when given (the
-    same arithmetic as mmdet's ``bbox_project``).
-
-    Computed in float32 outside autocast and returned in float32: under
-    ``--amp`` the matrix product would run in float16, whose step is 1 px
-    between 1024 and 2048 px (bfloat16: 8 px)."""
+    projected corners, clipped to ``out_shape`` ``(h, w)`` when given --
+    mmdet's ``bbox_project``, in float32 outside autocast and returned in
+    float32: under ``--amp`` the matrix product would run in float16, whose
+    step is 1 px between 1024 and 2048 px (bfloat16: 8 px)."""
+    from mmdet.structures.bbox import bbox_project  # boxes only: lazily
     with torch.autocast(boxes.device.type, enabled=False):
-        return _project_boxes(boxes.float(), matrix, out_shape)
-
-
-def _project_boxes(boxes: Tensor, matrix, out_shape) -> Tensor:
-    matrix = torch.as_tensor(np.asarray(matrix), dtype=torch.float32,
-                             device=boxes.device)
-    x1, y1, x2, y2 = boxes.unbind(-1)
-    corners = torch.stack([
-        torch.stack([x1, y1], -1), torch.stack([x2, y1], -1),
-        torch.stack([x1, y2], -1), torch.stack([x2, y2], -1)
-    ], 1).reshape(-1, 2)
-    corners = torch.cat([corners, corners.new_ones(len(corners), 1)], 1)
-    corners = (matrix @ corners.t()).t()
-    corners = (corners[:, :2] / corners[:, 2:3]).reshape(-1, 4, 2)
-    out = torch.cat([corners.min(1)[0], corners.max(1)[0]], 1)
-    if out_shape is not None:
-        out[:, 0::2] = out[:, 0::2].clamp(0, out_shape[1])
-        out[:, 1::2] = out[:, 1::2].clamp(0, out_shape[0])
-    return out
+        matrix = torch.as_tensor(np.asarray(matrix), dtype=torch.float32,
+                                 device=boxes.device)
+        return bbox_project(boxes.float(), matrix, out_shape)
 
 
 def warp_maps(maps: Tensor, matrix, out_hw: Sequence[int],
