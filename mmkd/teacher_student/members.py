@@ -77,7 +77,8 @@ def plain_keys_to_members(state_dict: Dict, prefix: str, members: Dict):
     supervised mmdet / mmseg detector) initialises every member whose
     parameters it names -- the student and every teacher; mmengine would
     otherwise warn about every key and keep random weights.  ``members``:
-    ``name -> its state-dict keys``; ``state_dict`` is renamed in place
+    ``name -> module`` (their keys are read only for a plain checkpoint);
+    ``state_dict`` is renamed in place
     (``<prefix><key>`` -> ``<prefix><member>.<key>``).  A checkpoint that
     matches neither layout is an error."""
     own = [k for k in state_dict if k.startswith(prefix)]
@@ -86,7 +87,8 @@ def plain_keys_to_members(state_dict: Dict, prefix: str, members: Dict):
         return  # empty, or the teacher-student layout already
     plain = {k[len(prefix):]: state_dict.pop(k) for k in own}
     matched = 0
-    for name, keys in members.items():
+    for name, member in members.items():
+        keys = member.state_dict().keys()
         hits = [k for k in plain if k in keys]
         matched += len(hits)
         for k in hits:

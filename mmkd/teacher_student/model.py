@@ -418,8 +418,7 @@ class TeacherStudentModel(BaseModel):
         """A plain model's checkpoint initialises every member
         (:func:`~mmkd.teacher_student.members.plain_keys_to_members`)."""
         plain_keys_to_members(state_dict, prefix, {
-            name: getattr(self, name).state_dict().keys()
-            for name in self.member_names})
+            name: getattr(self, name) for name in self.member_names})
         super()._load_from_state_dict(state_dict, prefix, local_metadata,
                                       strict, missing_keys, unexpected_keys,
                                       error_msgs)

@@ -152,6 +152,8 @@ class RAIL(TeacherStudentModel):
         sup = {k: unwrap_model(getattr(self, k)).loss_by_logits(
             o[:n_l], sup_samples) for k, o in outs.items()}
         losses = {}
+        if not first_round:  # the labels, for DFS
+            y = torch.stack([s.gt_seg_map for s in sup_samples]).to(x.device)
         # every rank takes the same best student: the one of the Dice
         # losses averaged over the ranks' batches
         best = None if first_round else best_student(mean_over_ranks(
@@ -163,8 +165,6 @@ class RAIL(TeacherStudentModel):
                 self.temperature))
             if best is not None:
                 best_out = outs[best].detach()
-                y = torch.stack([s.gt_seg_map for s in sup_samples]).to(
-                    z_l.device)
                 terms['loss_dfs'] = dfs_loss(
                     z_l, y, best_out[:n_l].argmax(1), name == best,
                     self.alpha, self.beta)

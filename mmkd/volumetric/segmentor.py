@@ -51,6 +51,13 @@ def segmentation_of(probs, min_component_size=0):
     return torch.from_numpy(label)
 
 
+def as_batch(inputs) -> torch.Tensor:
+    """``(N, C, X, Y, Z)``: a batch tensor as it is (a method forwards
+    its members with one), a list of volumes (the data preprocessor's)
+    stacked."""
+    return inputs if torch.is_tensor(inputs) else torch.stack(list(inputs))
+
+
 @torch.no_grad()
 def predict_mean_softmax(segmentors: Sequence, inputs, data_samples):
     """Label volumes from the mean softmax of ``segmentors`` (an ensemble,
@@ -121,10 +128,10 @@ class VolumeSegmentor(BaseModel):
             return self.loss(inputs, data_samples)
         if mode == 'predict':
             return self.predict(inputs, data_samples)
-        return self.backbone(torch.stack(list(inputs)))
+        return self.backbone(as_batch(inputs))
 
     def loss(self, inputs, data_samples):
-        return self.loss_by_logits(self.backbone(torch.stack(list(inputs))),
+        return self.loss_by_logits(self.backbone(as_batch(inputs)),
                                    data_samples)
 
     def loss_by_logits(self, logits, data_samples):
